@@ -1,0 +1,55 @@
+# Two commands set everything up on a fresh machine:
+#   make report   build .venv if needed, run every notebook (full profile), regenerate figures/
+#   make test     build .venv if needed, run the unit tests, then smoke-run every notebook under nbval
+# Options: NB=01 (one notebook, or a comma list), PYTHON=python3.11 (interpreter for the venv).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+KERNEL := dijkstra-lab
+STAMP  := $(VENV)/.installed
+SMOKE  := build/smoke
+NBARG  := $(if $(NB),--nb $(NB),)
+SMOKE_NBS = $(if $(NB),$(foreach k,$(subst $(comma), ,$(NB)),$(wildcard $(SMOKE)/$(k)*.ipynb)),$(SMOKE)/[0-9]*.ipynb)
+comma  := ,
+
+.PHONY: env test test-unit test-notebooks test-slow report lab bench clean
+
+env: $(STAMP)
+
+# Everything is installed from pyproject.toml (torch pinned there to the CPU wheel 2.13.0).
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (dijkstra-lab)"
+	touch $(STAMP)
+
+test: test-unit test-notebooks
+
+test-unit: env
+	$(PY) -m pytest -q tests
+
+# Smoke-run the notebooks into build/, then re-execute them under nbval: cells marked
+# `# NBVAL_CHECK_OUTPUT` must reproduce exactly.
+test-notebooks: env
+	rm -rf $(SMOKE)
+	$(PY) -m lib report --profile smoke --out $(SMOKE) $(NBARG)
+	LAB_FIGURES_DIR=$(CURDIR)/$(SMOKE)/figures LAB_RUNS_DIR=$(CURDIR)/$(SMOKE)/runs \
+	  $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-kernel-name $(KERNEL) \
+	  --nbval-cell-timeout 600 --nbval-sanitize-with notebooks/nbval_sanitize.cfg $(SMOKE_NBS)
+
+test-slow: env
+	$(PY) -m pytest -q -m slow tests
+
+report: env
+	$(PY) -m lib report --profile full $(NBARG)
+
+lab: env
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: env
+	$(PY) -m lib bench
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,183 @@
+"""The papermill batch runner behind ``make report`` and the smoke runs of ``make test``.
+
+Each notebook has exactly one cell tagged ``parameters`` holding annotated literals with a
+``# help`` comment. Profiles (``notebooks/profiles/<profile>.yaml``) map a notebook's stem
+to the parameters to pass; an unknown name is an error here, not papermill's warning.
+
+The full profile rewrites the committed notebooks in place, but only after a successful
+run: the notebook executes into ``build/report/`` first, so a failed or interrupted run
+leaves the committed report untouched.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .paths import NOTEBOOKS, ROOT
+
+KERNEL = "dijkstra-lab"
+PROFILES_DIR = NOTEBOOKS / "profiles"
+
+
+@dataclass
+class Parameter:
+    """One papermill parameter, as declared in a notebook's parameters cell."""
+
+    name: str
+    type_hint: str
+    default: object
+    help: str
+
+
+def notebook_paths() -> list[Path]:
+    """All report notebooks, in order (their names start with a two-digit number)."""
+    return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def find_notebook(key: str) -> Path:
+    """A notebook by number prefix (``"00"``) or stem (``"00_the_task"``)."""
+    matches = [p for p in notebook_paths() if p.stem == key or p.stem.split("_", 1)[0] == key]
+    if len(matches) != 1:
+        names = ", ".join(p.stem for p in notebook_paths())
+        raise KeyError(f"no single notebook matches {key!r}; notebooks are: {names}")
+    return matches[0]
+
+
+def parameters_cells(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+
+
+def parse_parameters(source: str) -> dict[str, Parameter]:
+    """Parse a parameters cell: ``name: type = literal  # help`` lines, nothing else."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    params = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None):
+            raise ValueError(f"parameters cell line {node.lineno}: expected `name: type = literal  # help`")
+        try:
+            value = ast.literal_eval(node.value)
+        except ValueError:
+            raise ValueError(f"parameters cell line {node.lineno}: {node.target.id} must be a literal") from None
+        line = lines[node.lineno - 1]
+        help_text = line.split("#", 1)[1].strip() if "#" in line else ""
+        params[node.target.id] = Parameter(node.target.id, ast.unparse(node.annotation), value, help_text)
+    return params
+
+
+def notebook_parameters(path: Path) -> dict[str, Parameter]:
+    """The parameters a notebook declares; errors if it has no or several parameters cells."""
+    nb = json.loads(Path(path).read_text())
+    cells = parameters_cells(nb)
+    if len(cells) != 1:
+        raise ValueError(f"{Path(path).name}: has {len(cells)} cells tagged 'parameters', want exactly 1")
+    return parse_parameters("".join(cells[0]["source"]))
+
+
+def profile_parameters(profile: str, stem: str) -> dict:
+    """What ``profile`` passes to notebook ``stem`` (always including ``profile`` itself)."""
+    path = PROFILES_DIR / f"{profile}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+        raise KeyError(f"unknown profile {profile!r}; profiles are: {known}")
+    table = yaml.safe_load(path.read_text()) or {}
+    return {"profile": profile, **(table.get(stem) or {})}
+
+
+def check_parameters(path: Path, params: dict) -> None:
+    """Raise if ``params`` names something the notebook does not declare, or mistypes it."""
+    declared = notebook_parameters(path)
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise ValueError(f"{path.name}: unknown parameter(s) {unknown}; the notebook declares {sorted(declared)}")
+    for name, value in params.items():
+        default = declared[name].default
+        if default is not None and value is not None and type(value) is not type(default) and not (
+            isinstance(default, float) and isinstance(value, int)
+        ):
+            raise ValueError(f"{path.name}: parameter {name!r} should be {declared[name].type_hint}, got {value!r}")
+
+
+def strip_volatile(path: Path) -> None:
+    """Drop papermill/execution timestamps and paths; keep outputs, counts and tags."""
+    nb = json.loads(path.read_text())
+    pm = nb.get("metadata", {}).get("papermill")
+    if pm is not None:
+        nb["metadata"]["papermill"] = {"parameters": pm.get("parameters", {})}
+    for cell in nb["cells"]:
+        md = cell.get("metadata", {})
+        md.pop("papermill", None)
+        md.pop("execution", None)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+@contextlib.contextmanager
+def _environment(**overrides: str):
+    old = {k: os.environ.get(k) for k in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def run_notebook(path: Path, profile: str, out_dir: Path | None = None, kernel: str = KERNEL,
+                 progress: bool = True) -> tuple[Path, float]:
+    """Execute one notebook with a profile; returns (output path, wall seconds).
+
+    With ``out_dir=None`` the notebook is replaced in place after a successful run. With an
+    ``out_dir`` the executed copy goes there, and figures and runs go to scratch folders
+    inside it, so the committed report is never touched.
+    """
+    import papermill as pm
+
+    params = profile_parameters(profile, path.stem)
+    check_parameters(path, params)
+    scratch = (Path(out_dir) if out_dir is not None else ROOT / "build" / "report").resolve()
+    scratch.mkdir(parents=True, exist_ok=True)
+    executed = scratch / path.name
+    env = {"PYTHONHASHSEED": "0"}
+    if out_dir is not None:
+        env.update(LAB_FIGURES_DIR=str(scratch / "figures"), LAB_RUNS_DIR=str(scratch / "runs"))
+    t0 = time.perf_counter()
+    with _environment(**env):
+        pm.execute_notebook(str(path), str(executed), parameters=params, kernel_name=kernel,
+                            cwd=str(NOTEBOOKS), progress_bar=progress)
+    wall = time.perf_counter() - t0
+    strip_volatile(executed)
+    if out_dir is None:
+        shutil.copyfile(executed, path)
+        return path, wall
+    return executed, wall
+
+
+def run_report(profile: str = "full", notebooks: list[str] | None = None, out_dir: Path | None = None,
+               kernel: str = KERNEL) -> list[tuple[str, float]]:
+    """Run notebooks in order; print each one's wall time. Stops at the first failure."""
+    paths = [find_notebook(k) for k in notebooks] if notebooks else notebook_paths()
+    for p in paths:  # validate every parameter set before spending time on any run
+        check_parameters(p, profile_parameters(profile, p.stem))
+    times = []
+    for i, p in enumerate(paths, 1):
+        print(f"[{i}/{len(paths)}] {p.stem} (profile {profile})", file=sys.stderr, flush=True)
+        _, wall = run_notebook(p, profile, out_dir, kernel)
+        times.append((p.stem, wall))
+        print(f"[{i}/{len(paths)}] {p.stem}: {wall:.1f} s", file=sys.stderr, flush=True)
+    total = sum(w for _, w in times)
+    print("wall time per notebook: " + ", ".join(f"{n} {w:.1f} s" for n, w in times) + f"; total {total:.1f} s",
+          file=sys.stderr)
+    return times

@@ -1,0 +1,209 @@
+"""Seeded graph samplers: the CLRS-compatible Erdős–Rényi distribution and other families.
+
+Every sampler takes an explicit `numpy.random.Generator`. Each named split has its own
+fixed seed (`SPLITS`), independent of any training seed, so test sets never move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .graphs import Graph
+from .oracle import dijkstra
+
+#: CLRS training sizes and edge probabilities (the "generalist learner" distribution).
+TRAIN_SIZES = (4, 7, 11, 13, 16)
+TRAIN_PROBS = tuple(round(0.1 * k, 1) for k in range(1, 10))
+
+
+def er_weight_matrix(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """CLRS's ``_random_er_graph(directed=False, weighted=True)``: an ``[n, n]`` weight matrix.
+
+    Each ordered pair is kept with probability p, then symmetrised by multiplying with the
+    transpose (so an undirected edge exists with probability p²); weights are
+    ``sqrt(u_ij * u_ji + 1e-3)`` with u ~ U(0, 1). Zero means no edge. The diagonal may be
+    non-zero; self-loops are dropped when the `Graph` is built.
+    """
+    mat = rng.binomial(1, p, size=(n, n))
+    mat = mat * mat.T
+    weights = rng.uniform(0.0, 1.0, size=(n, n))
+    weights = np.sqrt(weights * weights.T + 1e-3)
+    return mat.astype(float) * weights
+
+
+def graph_from_matrix(W: np.ndarray, source: int, **kw) -> Graph:
+    """A `Graph` with an edge u -> v wherever ``W[u, v] > 0``."""
+    u, v = np.nonzero(W)
+    return Graph.from_arrays(W.shape[0], source, u, v, W[u, v], **kw)
+
+
+def sample_er(n: int, p: float, rng: np.random.Generator) -> Graph:
+    """One CLRS-compatible Dijkstra instance: ER graph, then a uniformly drawn source."""
+    W = er_weight_matrix(n, p, rng)
+    source = int(rng.choice(n))
+    return graph_from_matrix(W, source, meta={"family": "er", "p": p})
+
+
+def _weighted_undirected(n: int, pairs, rng: np.random.Generator, family: str, **meta) -> Graph:
+    """Undirected edges with CLRS-style weights ``sqrt(u*u' + 1e-3)``, a uniform source."""
+    pairs = np.asarray(list(pairs), dtype=np.int64).reshape(-1, 2)
+    w = np.sqrt(rng.uniform(size=len(pairs)) * rng.uniform(size=len(pairs)) + 1e-3)
+    u = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    v = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    source = int(rng.integers(n))
+    return Graph.from_arrays(n, source, u, v, np.concatenate([w, w]), meta={"family": family, **meta})
+
+
+def _nx_seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(2**31 - 1))
+
+
+def sample_watts_strogatz(n: int, rng: np.random.Generator, k: int = 4, beta: float = 0.2) -> Graph:
+    """Small-world ring lattice (each node joined to its k nearest), rewired with prob. beta."""
+    import networkx as nx
+
+    G = nx.watts_strogatz_graph(n, min(k, n - 1), beta, seed=_nx_seed(rng))
+    return _weighted_undirected(n, G.edges(), rng, "watts_strogatz", k=k, beta=beta)
+
+
+def sample_delaunay(n: int, rng: np.random.Generator) -> Graph:
+    """Delaunay triangulation of n uniform points in the unit square; weights are lengths."""
+    from scipy.spatial import Delaunay
+
+    pts = rng.uniform(size=(n, 2))
+    if n < 4:
+        pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    else:
+        tri = Delaunay(pts)
+        pairs = {tuple(sorted((int(a), int(b)))) for s in tri.simplices for a, b in ((s[0], s[1]), (s[1], s[2]), (s[0], s[2]))}
+    pairs = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    w = np.linalg.norm(pts[pairs[:, 0]] - pts[pairs[:, 1]], axis=1) + 1e-3
+    u = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    v = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    return Graph.from_arrays(n, int(rng.integers(n)), u, v, np.concatenate([w, w]),
+                             meta={"family": "delaunay", "pos": pts})
+
+
+def sample_grid(n: int, rng: np.random.Generator) -> Graph:
+    """A 2-D grid of about n nodes (rows × cols with rows = floor(sqrt(n)))."""
+    rows = max(1, int(np.floor(np.sqrt(n))))
+    cols = int(np.ceil(n / rows))
+    pairs = []
+    for r in range(rows):
+        for c in range(cols):
+            i = r * cols + c
+            if i >= n:
+                continue
+            if c + 1 < cols and i + 1 < n:
+                pairs.append((i, i + 1))
+            if i + cols < n:
+                pairs.append((i, i + cols))
+    return _weighted_undirected(n, pairs, rng, "grid", rows=rows, cols=cols)
+
+
+def sample_maze(n: int, rng: np.random.Generator) -> Graph:
+    """A perfect maze: a uniform random spanning tree of the grid (randomised Kruskal)."""
+    grid = sample_grid(n, rng)
+    keep = grid.senders < grid.receivers
+    pairs = np.stack([grid.senders[keep], grid.receivers[keep]], 1)
+    pairs = pairs[rng.permutation(len(pairs))]
+    parent = list(range(n))
+
+    def find(a):
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    tree = []
+    for a, b in pairs.tolist():
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+            tree.append((a, b))
+    return _weighted_undirected(n, tree, rng, "maze", rows=grid.meta["rows"], cols=grid.meta["cols"])
+
+
+def sample_tree(n: int, rng: np.random.Generator) -> Graph:
+    """A uniform random labelled tree (random Prüfer sequence)."""
+    if n == 1:
+        return _weighted_undirected(1, [], rng, "tree")
+    if n == 2:
+        return _weighted_undirected(2, [(0, 1)], rng, "tree")
+    import networkx as nx
+
+    G = nx.from_prufer_sequence(rng.integers(0, n, size=n - 2).tolist())
+    return _weighted_undirected(n, G.edges(), rng, "tree")
+
+
+#: Structural-OOD families: name -> sampler(n, rng).
+FAMILIES: dict[str, Callable[[int, np.random.Generator], Graph]] = {
+    "er": lambda n, rng: sample_er(n, 0.5, rng),
+    "watts_strogatz": sample_watts_strogatz,
+    "delaunay": sample_delaunay,
+    "grid": sample_grid,
+    "maze": sample_maze,
+    "tree": sample_tree,
+}
+
+
+@dataclass(frozen=True)
+class Split:
+    """A named, fixed-seed data split: which family, which sizes, which p values."""
+
+    seed: int  # this split's own seed, independent of any training seed
+    sizes: tuple[int, ...]  # node counts, drawn uniformly per graph
+    probs: tuple[float, ...] = (0.5,)  # ER edge probabilities, drawn uniformly per graph
+    family: str = "er"  # a key of FAMILIES; "er" uses `probs`
+    description: str = field(default="", compare=False)
+
+
+#: The named splits. Each has its own seed, so test sets never depend on training seeds.
+SPLITS: dict[str, Split] = {
+    "train": Split(1, TRAIN_SIZES, TRAIN_PROBS, description="CLRS train: n in {4..16}, p in {0.1..0.9}"),
+    "val": Split(2, (16,), description="validation, n = 16, p = 0.5"),
+    "test_16": Split(3, (16,), description="in distribution, n = 16, p = 0.5"),
+    "test_32": Split(4, (32,), description="OOD size, n = 32"),
+    "test_64": Split(5, (64,), description="OOD size, n = 64 (CLRS test size)"),
+    "test_128": Split(6, (128,), description="OOD size, n = 128"),
+    **{
+        f"{fam}_64": Split(100 + i, (64,), family=fam, description=f"structural OOD: {fam}, n = 64")
+        for i, fam in enumerate(["watts_strogatz", "delaunay", "grid", "maze", "tree"])
+    },
+}
+
+
+def sample_graph(split: Split, rng: np.random.Generator) -> Graph:
+    """One graph from a split's distribution (without ground truth)."""
+    n = int(rng.choice(split.sizes))
+    if split.family == "er":
+        return sample_er(n, float(rng.choice(split.probs)), rng)
+    if split.family not in FAMILIES:
+        raise KeyError(f"unknown graph family {split.family!r}; choose from {sorted(FAMILIES)}")
+    return FAMILIES[split.family](n, rng)
+
+
+def sample_split(split: str | Split, num_graphs: int, seed_offset: int = 0, with_pi: bool = True) -> list[Graph]:
+    """``num_graphs`` graphs from a named split, with oracle ``pi`` attached by default.
+
+    The same (split, num_graphs, seed_offset) always gives the same graphs; a longer
+    request extends a shorter one (graph i depends only on the split seed and i's stream).
+    """
+    if isinstance(split, str):
+        if split not in SPLITS:
+            raise KeyError(f"unknown split {split!r}; choose from {sorted(SPLITS)}")
+        name, split = split, SPLITS[split]
+    else:
+        name = f"{split.family}{'-'.join(map(str, split.sizes))}"
+    streams = np.random.SeedSequence([split.seed, seed_offset]).spawn(num_graphs)
+    graphs = []
+    for i, ss in enumerate(streams):
+        g = sample_graph(split, np.random.default_rng(ss))
+        g.name = f"{name}-{seed_offset}-{i}"
+        if with_pi:
+            g.pi = dijkstra(g)[1]
+        graphs.append(g)
+    return graphs

@@ -1,0 +1,94 @@
+"""One `Solver` protocol over the oracle, simple heuristics, trained generators and
+energy + search. `evaluate` and every notebook's results table go through `get_solver`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from .graphs import Graph
+from .metrics import Prediction, evaluate_predictions
+from .oracle import dijkstra
+
+
+class Solver(Protocol):
+    """Anything that maps graphs to predictions."""
+
+    name: str
+
+    def solve(self, graphs: Sequence[Graph]) -> list[Prediction]: ...
+
+
+class OracleSolver:
+    """Exact Dijkstra: the 100% reference."""
+
+    name = "oracle"
+
+    def solve(self, graphs):
+        out = []
+        for g in graphs:
+            dist, pi = dijkstra(g)
+            out.append(Prediction(pi, dist))
+        return out
+
+
+class MinHopSolver:
+    """Breadth-first search that ignores weights: the fewest-hops tree (a shortcut baseline)."""
+
+    name = "min_hop"
+
+    def solve(self, graphs):
+        out = []
+        for g in graphs:
+            unit = Graph(g.num_nodes, g.source, g.senders, g.receivers, np.ones_like(g.weights))
+            out.append(Prediction(dijkstra(unit)[1]))
+        return out
+
+
+class NearestNeighbourSolver:
+    """Each node points to the in-neighbour with the lightest edge (a local shortcut)."""
+
+    name = "nearest"
+
+    def solve(self, graphs):
+        out = []
+        for g in graphs:
+            W = g.dense_weights()
+            pi = np.where(np.isfinite(W).any(0), W.argmin(0), np.arange(g.num_nodes))
+            pi[g.source] = g.source
+            out.append(Prediction(pi))
+        return out
+
+
+#: Solvers available by a fixed name. Trained runs are looked up in the run cache.
+SOLVERS: dict[str, Callable[[], Solver]] = {
+    "oracle": OracleSolver,
+    "min_hop": MinHopSolver,
+    "nearest": NearestNeighbourSolver,
+}
+
+#: Hooks that can build a solver from a name that is not in SOLVERS (e.g. a cached run).
+RESOLVERS: list[Callable[..., Solver | None]] = []
+
+
+def get_solver(name: str, **options) -> Solver:
+    """A solver by fixed name, or via a registered resolver (e.g. a trained run's name)."""
+    if name in SOLVERS:
+        if options:
+            raise ValueError(f"solver {name!r} takes no options, got {sorted(options)}")
+        return SOLVERS[name]()
+    for resolve in RESOLVERS:
+        solver = resolve(name, **options)
+        if solver is not None:
+            return solver
+    raise KeyError(
+        f"unknown solver {name!r}: choose one of {sorted(SOLVERS)} or a run name listed by "
+        "`python -m lib runs`"
+    )
+
+
+def evaluate_solver(solver: Solver, graphs: Sequence[Graph]) -> dict:
+    """Run a solver and score it with the tie-aware metrics."""
+    return evaluate_predictions(graphs, solver.solve(graphs))

@@ -1,0 +1,64 @@
+"""`python -m lib evaluate`: JSON on stdout, errors on stderr with a non-zero exit."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lib.cli import main
+from lib.graphs import write_jsonl
+from lib.samplers import sample_split
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_oracle_scores_one_on_clrs_reference(capsys, reference_files):
+    code, out, _ = run(capsys, "evaluate", "--solver", "oracle", "--data", str(reference_files[16]))
+    result = json.loads(out)
+    assert code == 0
+    assert result["pointer_accuracy"] == 1.0 and result["exact_match"] == 1.0
+    assert result["num_graphs"] == 128 and result["mean_num_nodes"] == 16.0
+    assert result["file_pi_agreement"] == 1.0
+
+
+@pytest.mark.parametrize("split", ["grid_64", "tree_64", "maze_64", "watts_strogatz_64", "delaunay_64"])
+def test_oracle_scores_one_on_other_families(capsys, tmp_path, split):
+    path = write_jsonl(sample_split(split, 5), tmp_path / f"{split}.jsonl.gz")
+    code, out, _ = run(capsys, "evaluate", "--solver", "oracle", "--data", str(path))
+    assert code == 0 and json.loads(out)["pointer_accuracy"] == 1.0
+
+
+def test_oracle_scores_one_when_file_pi_picks_another_tie(capsys, tmp_path):
+    e = [[0, 1, 1.0], [0, 2, 1.0], [1, 3, 1.0], [2, 3, 1.0]]
+    rec = {"num_nodes": 4, "source": 0, "edges": e + [[v, u, w] for u, v, w in e], "pi": [0, 0, 0, 2]}
+    path = tmp_path / "ties.jsonl"
+    path.write_text(json.dumps(rec) + "\n")
+    code, out, _ = run(capsys, "evaluate", "--solver", "oracle", "--data", str(path))
+    assert code == 0 and json.loads(out)["pointer_accuracy"] == 1.0
+
+
+def test_malformed_file_exits_nonzero_with_message(capsys, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"num_nodes": 2, "source": 0, "edges": [[0, 1, -1]]}\n')
+    code, out, err = run(capsys, "evaluate", "--solver", "oracle", "--data", str(path))
+    assert code == 2 and out == ""
+    assert "line 1" in err and "edges[0][2]" in err and "non-negative" in err
+
+
+def test_unknown_solver_and_missing_file(capsys, tmp_path, reference_files):
+    code, _, err = run(capsys, "evaluate", "--solver", "dijkstar", "--data", str(reference_files[16]))
+    assert code == 2 and "unknown solver 'dijkstar'" in err
+    code, _, err = run(capsys, "evaluate", "--solver", "oracle", "--data", str(tmp_path / "nope.jsonl"))
+    assert code == 2 and "no such graph file" in err
+
+
+def test_module_entry_point(reference_files):
+    proc = subprocess.run([sys.executable, "-m", "lib", "evaluate", "--solver", "oracle", "--data",
+                           str(reference_files[32])], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["pointer_accuracy"] == 1.0

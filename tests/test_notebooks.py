@@ -1,0 +1,100 @@
+"""Notebook machinery: one parameters cell each, profiles that match, the runner's checks."""
+
+import json
+
+import pytest
+import yaml
+
+from lib.report import (PROFILES_DIR, check_parameters, notebook_parameters, notebook_paths, parse_parameters,
+                        profile_parameters, strip_volatile)
+
+NOTEBOOKS = notebook_paths()
+PROFILES = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+
+
+def test_there_are_notebooks_and_profiles():
+    assert NOTEBOOKS and {"full", "smoke"} <= set(PROFILES)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exactly_one_parameters_cell_with_typed_documented_literals(path):
+    params = notebook_parameters(path)
+    assert "profile" in params and params["profile"].default == "full"
+    for p in params.values():
+        assert p.type_hint, f"{path.name}: {p.name} has no type hint"
+        assert p.help, f"{path.name}: {p.name} has no '# help' comment"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_profile_parameter_exists_in_the_notebook(path, profile):
+    check_parameters(path, profile_parameters(profile, path.stem))
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_profiles_only_name_existing_notebooks(profile):
+    table = yaml.safe_load((PROFILES_DIR / f"{profile}.yaml").read_text()) or {}
+    assert set(table) <= {p.stem for p in NOTEBOOKS}
+
+
+def test_unknown_or_mistyped_parameter_is_an_error():
+    path = NOTEBOOKS[0]
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['profil'\]"):
+        check_parameters(path, {"profil": "smoke"})
+    with pytest.raises(ValueError, match="should be str"):
+        check_parameters(path, {"profile": 3})
+
+
+def test_parameters_cell_must_hold_annotated_literals():
+    assert parse_parameters('a: int = 3  # help\nb: str = "x"  # more')["b"].help == "more"
+    with pytest.raises(ValueError, match="expected"):
+        parse_parameters("a = 3")
+    with pytest.raises(ValueError, match="literal"):
+        parse_parameters("a: int = len([1])  # no")
+
+
+def test_missing_or_duplicate_parameters_cell(tmp_path):
+    nb = json.loads(NOTEBOOKS[0].read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    dup = tmp_path / "dup.ipynb"
+    dup.write_text(json.dumps({**nb, "cells": nb["cells"] + [cell]}))
+    with pytest.raises(ValueError, match="2 cells tagged 'parameters'"):
+        notebook_parameters(dup)
+    none = tmp_path / "none.ipynb"
+    none.write_text(json.dumps({**nb, "cells": [c for c in nb["cells"] if c is not cell]}))
+    with pytest.raises(ValueError, match="0 cells tagged 'parameters'"):
+        notebook_parameters(none)
+
+
+def test_unknown_profile_is_a_clear_error():
+    with pytest.raises(KeyError, match="unknown profile 'quick'"):
+        profile_parameters("quick", NOTEBOOKS[0].stem)
+
+
+def test_strip_volatile_keeps_outputs_counts_and_tags(tmp_path):
+    nb = {"nbformat": 4, "nbformat_minor": 5,
+          "metadata": {"papermill": {"start_time": "t0", "end_time": "t1", "duration": 1.0, "input_path": "x",
+                                     "parameters": {"profile": "smoke"}}},
+          "cells": [{"cell_type": "code", "execution_count": 3, "source": "1", "outputs": [{"output_type": "stream",
+                     "name": "stdout", "text": "1"}], "metadata": {"tags": ["parameters"], "papermill": {
+                         "duration": 0.1}, "execution": {"iopub.status.busy": "t"}}}]}
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(nb))
+    strip_volatile(path)
+    out = json.loads(path.read_text())
+    assert out["metadata"]["papermill"] == {"parameters": {"profile": "smoke"}}
+    cell = out["cells"][0]
+    assert cell["metadata"] == {"tags": ["parameters"]}
+    assert cell["outputs"] and cell["execution_count"] == 3
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebook_is_an_executed_report(path):
+    """Committed notebooks keep their outputs and hold no errors or volatile timestamps."""
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert any(c.get("outputs") for c in code), "notebook was committed without outputs"
+    for c in code:
+        assert all(o.get("output_type") != "error" for o in c.get("outputs", [])), c["source"]
+        assert "papermill" not in c["metadata"] and "execution" not in c["metadata"]
+    assert nb["metadata"].get("papermill", {}).get("parameters", {}).get("profile") == "full"
