@@ -46,6 +46,21 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default=None, help="'auto' (default), 'cpu' or 'cuda'")
     ev.set_defaults(func=cmd_evaluate)
 
+    rn = sub.add_parser("runs", help="list the cached training runs")
+    rn.add_argument("--json", action="store_true", help="print JSON (default: a table)")
+    rn.set_defaults(func=cmd_runs)
+
+    tr = sub.add_parser("train", help="train a named preset (or load it from the run cache)")
+    tr.add_argument("--config", required=True, help="preset name (see lib/presets.py)")
+    tr.add_argument("--seed", type=int, default=None, help="override the preset's seed")
+    tr.add_argument("--device", default="auto", help="'auto' (default), 'cpu' or 'cuda'")
+    tr.set_defaults(func=cmd_train)
+
+    bn = sub.add_parser("bench", help="print speed and memory figures for each baseline model")
+    bn.add_argument("--steps", type=int, default=20, help="training steps to time per model")
+    bn.add_argument("--device", default="auto", help="'auto' (default), 'cpu' or 'cuda'")
+    bn.set_defaults(func=cmd_bench)
+
     rp = sub.add_parser("report", help="run the notebooks through papermill")
     rp.add_argument("--profile", default="full", help="'full' (the committed report) or 'smoke' (tests)")
     rp.add_argument("--nb", action="append", default=None, help="notebook number or stem (repeatable)")
@@ -53,6 +68,45 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the project's)")
     rp.set_defaults(func=cmd_report)
     return parser
+
+
+def _run_summary(run) -> dict:
+    m = run.metrics
+    return {"name": run.name, "label": run.config.label, "model": run.config.model, "seed": run.config.seed,
+            "steps": run.config.steps, "parameters": m.get("parameters"),
+            "train_seconds": round(m.get("train_seconds", float("nan")), 1),
+            "final_val_pointer_accuracy": m.get("final_val_pointer_accuracy")}
+
+
+def cmd_runs(args):
+    from .train import list_runs
+
+    rows = [_run_summary(r) for r in list_runs()]
+    if args.json:
+        return rows
+    if not rows:
+        print("no cached runs (train one with `python -m lib train --config NAME`)")
+        return None
+    cols = list(rows[0])
+    print("  ".join(cols))
+    for r in rows:
+        print("  ".join(str(r[c]) for c in cols))
+    return None
+
+
+def cmd_train(args) -> dict:
+    from .presets import preset
+    from .train import train
+
+    changes = {} if args.seed is None else {"seed": args.seed}
+    run = train(preset(args.config, **changes), device=args.device)
+    return _run_summary(run)
+
+
+def cmd_bench(args) -> None:
+    from .bench import run_bench
+
+    run_bench(steps=args.steps, device=args.device)
 
 
 def cmd_report(args) -> None:
@@ -69,10 +123,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         result = args.func(args)
-    except (GraphFormatError, FileNotFoundError, KeyError, ValueError) as err:
+    except (GraphFormatError, FileNotFoundError, KeyError, ValueError, TypeError) as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"error: {msg}", file=sys.stderr)
         return 2
+    except RuntimeError as err:  # e.g. a notebook that failed in `report`
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     if result is not None:
         print(json.dumps(result, indent=2))
     return 0

@@ -37,6 +37,14 @@ def dijkstra(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
     return dist, pi
 
 
+def solve_cached(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
+    """`dijkstra`, memoised on the graph object (graphs are treated as immutable)."""
+    sol = graph.meta.get("_dijkstra")
+    if sol is None:
+        sol = graph.meta["_dijkstra"] = dijkstra(graph)
+    return sol
+
+
 def dijkstra_trace(graph: Graph) -> list[tuple[int, int]]:
     """The algorithm's trace: reachable nodes in pop order, each with its predecessor."""
     return _dijkstra(graph)[2]

@@ -174,3 +174,102 @@ def plot_sampler_vs_reference(ours: Mapping[str, np.ndarray], ref: Mapping[str, 
     fig.suptitle(f"Our ER sampler against CLRS's own Dijkstra sampler ({label})", fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def _mean_std(df, by, value):
+    g = df.groupby(by)[value]
+    return g.mean(), g.std(ddof=1).fillna(0.0)
+
+
+def plot_learning_curves(runs) -> Figure:
+    """Training loss and validation pointer accuracy against step; mean ± std over seeds."""
+    import pandas as pd
+
+    rows = []
+    for r in runs:
+        c = r.metrics["curve"]
+        for s, loss, acc in zip(c["step"], c["train_loss"], c["val_pointer_accuracy"]):
+            rows.append({"model": r.config.label, "seed": r.config.seed, "step": s, "loss": loss, "acc": acc})
+    df = pd.DataFrame(rows)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    for i, model in enumerate(dict.fromkeys(df.model)):
+        d = df[df.model == model]
+        for ax, col in zip(axes, ("loss", "acc")):
+            mean, std = _mean_std(d, "step", col)
+            ax.plot(mean.index, mean.values, color=PALETTE[i % 10], label=model)
+            ax.fill_between(mean.index, mean - std, mean + std, color=PALETTE[i % 10], alpha=0.15)
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel("training loss (pointer CE + distance)")
+    axes[1].set_ylabel("validation pointer accuracy (n = 16)")
+    for ax in axes:
+        ax.set_xlabel("optimizer step")
+    axes[1].legend(fontsize=8, frameon=False)
+    fig.suptitle("Learning curves (mean ± std over seeds)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_vs_size(results, shortcuts=None, sizes: Mapping[str, int] | None = None,
+                          metric: str = "pointer_accuracy", title: str = "") -> Figure:
+    """Metric against n on the ER test splits, one line per model, error bars over seeds."""
+    sizes = sizes or {"test_16": 16, "test_32": 32, "test_64": 64, "test_128": 128}
+    fig, ax = plt.subplots(figsize=(6.8, 4.2))
+    df = results[results.split.isin(sizes)].assign(n=lambda d: d.split.map(sizes))
+    for i, model in enumerate(dict.fromkeys(df.model)):
+        mean, std = _mean_std(df[df.model == model], "n", metric)
+        ax.errorbar(mean.index, mean.values, yerr=std.values, marker="o", capsize=3, color=PALETTE[i % 10],
+                    label=model)
+    if shortcuts is not None:
+        sc = shortcuts[shortcuts.split.isin(sizes)].assign(n=lambda d: d.split.map(sizes))
+        for j, name in enumerate(dict.fromkeys(sc.model)):
+            s = sc[sc.model == name].sort_values("n")
+            ax.plot(s.n, s[metric], ls=":", color="grey", marker="x", label=f"{name} (shortcut)")
+    ax.axvspan(3.5, 16.5, color="green", alpha=0.06, label="training sizes")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(sizes.values()), [str(v) for v in sizes.values()])
+    ax.set_xlabel("number of nodes n (ER, p = 0.5)")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title or f"{metric.replace('_', ' ').capitalize()} in and out of distribution", fontsize=11)
+    ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def plot_grouped_bars(results, splits: Sequence[str], metric: str = "pointer_accuracy", title: str = "",
+                      xlabel: str = "graph family (n = 64)") -> Figure:
+    """Grouped bars: splits on the x axis, one bar per model, error bars over seeds."""
+    df = results[results.split.isin(splits)]
+    models = list(dict.fromkeys(df.model))
+    fig, ax = plt.subplots(figsize=(max(7, 1.3 * len(splits) * max(1, len(models)) / 3), 4.2))
+    width = 0.8 / max(1, len(models))
+    x = np.arange(len(splits))
+    for i, model in enumerate(models):
+        mean, std = _mean_std(df[df.model == model], "split", metric)
+        mean, std = mean.reindex(splits), std.reindex(splits)
+        ax.bar(x + (i - (len(models) - 1) / 2) * width, mean.values, width, yerr=std.values, capsize=2,
+               color=PALETTE[i % 10], label=model)
+    ax.set_xticks(x, [s.rsplit("_", 1)[0] for s in splits])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title, fontsize=11)
+    ax.legend(fontsize=8, frameon=False, ncol=min(3, len(models)), loc="upper left", bbox_to_anchor=(0, -0.15))
+    fig.tight_layout()
+    return fig
+
+
+def plot_hop_depth(per_seed, title: str = "") -> Figure:
+    """Pointer accuracy against the true hop depth, mean ± std over seeds, with node counts."""
+    fig, ax = plt.subplots(figsize=(6.8, 4.2))
+    for i, model in enumerate(dict.fromkeys(per_seed.model)):
+        mean, std = _mean_std(per_seed[per_seed.model == model], "depth", "accuracy")
+        ax.errorbar(mean.index, mean.values, yerr=std.values, marker="o", capsize=3, color=PALETTE[i % 10],
+                    label=model)
+    ax.set_xlabel("hops from the source on the true shortest path")
+    ax.set_ylabel("pointer accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title, fontsize=11)
+    ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    return fig

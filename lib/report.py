@@ -29,6 +29,10 @@ KERNEL = "dijkstra-lab"
 PROFILES_DIR = NOTEBOOKS / "profiles"
 
 
+class NotebookFailed(RuntimeError):
+    """A notebook raised during its papermill run."""
+
+
 @dataclass
 class Parameter:
     """One papermill parameter, as declared in a notebook's parameters cell."""
@@ -155,8 +159,13 @@ def run_notebook(path: Path, profile: str, out_dir: Path | None = None, kernel: 
         env.update(LAB_FIGURES_DIR=str(scratch / "figures"), LAB_RUNS_DIR=str(scratch / "runs"))
     t0 = time.perf_counter()
     with _environment(**env):
-        pm.execute_notebook(str(path), str(executed), parameters=params, kernel_name=kernel,
-                            cwd=str(NOTEBOOKS), progress_bar=progress)
+        try:
+            pm.execute_notebook(str(path), str(executed), parameters=params, kernel_name=kernel,
+                                cwd=str(NOTEBOOKS), progress_bar=progress)
+        except pm.PapermillExecutionError as err:
+            raise NotebookFailed(f"{path.name} failed in cell {err.exec_count} ({err.ename}: {err.evalue}); "
+                                 f"the executed copy with the traceback is {executed}"
+                                 + ("" if out_dir is not None else f"; {path.name} was left untouched")) from None
     wall = time.perf_counter() - t0
     strip_volatile(executed)
     if out_dir is None:

@@ -69,15 +69,44 @@ SOLVERS: dict[str, Callable[[], Solver]] = {
     "nearest": NearestNeighbourSolver,
 }
 
-#: Hooks that can build a solver from a name that is not in SOLVERS (e.g. a cached run).
-RESOLVERS: list[Callable[..., Solver | None]] = []
+class RunSolver:
+    """A trained run from the cache, decoding greedily (``options`` go to ``model.predict``)."""
+
+    def __init__(self, run, device: str = "auto", **options):
+        import inspect
+
+        self.run, self.device, self.name = run, device, run.name
+        self.model = run.model(device)
+        accepted = set(inspect.signature(self.model.forward).parameters) - {"batch"}
+        unknown = sorted(k for k, v in options.items() if v is not None and k not in accepted)
+        if unknown:
+            flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
+            raise ValueError(f"run {run.name!r} (model {run.config.model!r}) does not take {flags}")
+        self.options = {k: v for k, v in options.items() if v is not None}
+
+    def solve(self, graphs):
+        from .train import predict_graphs
+
+        return predict_graphs(self.model, graphs, device=self.device, **self.options)
+
+
+def _cached_run_solver(name: str, **options) -> Solver | None:
+    from .train import find_run
+
+    run = find_run(name)
+    return None if run is None else run.solver(**options)
+
+
+#: Hooks that build a solver from a name that is not in SOLVERS (e.g. a cached run's name).
+RESOLVERS: list[Callable[..., Solver | None]] = [_cached_run_solver]
 
 
 def get_solver(name: str, **options) -> Solver:
     """A solver by fixed name, or via a registered resolver (e.g. a trained run's name)."""
     if name in SOLVERS:
-        if options:
-            raise ValueError(f"solver {name!r} takes no options, got {sorted(options)}")
+        given = sorted(k for k, v in options.items() if v is not None and k != "device")
+        if given:
+            raise ValueError(f"solver {name!r} takes no options, got {given}")
         return SOLVERS[name]()
     for resolve in RESOLVERS:
         solver = resolve(name, **options)

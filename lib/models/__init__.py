@@ -1,0 +1,42 @@
+"""One registry from model names to (config dataclass, model class), shared by the CLI,
+the training loop and the notebooks. Later model files register themselves here too."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .base import GraphModel, ModelOutput
+from .gnn import GNN, GNNConfig
+from .looped_gnn import LoopedGNN, LoopedGNNConfig
+from .looped_transformer import LoopedTransformer, LoopedTransformerConfig
+from .mlp import MLP, MLPConfig
+from .transformer import NodeTransformer, TransformerConfig
+
+MODELS: dict[str, tuple[type, type]] = {
+    "mlp": (MLPConfig, MLP),
+    "transformer": (TransformerConfig, NodeTransformer),
+    "gnn": (GNNConfig, GNN),
+    "looped_gnn": (LoopedGNNConfig, LoopedGNN),
+    "looped_transformer": (LoopedTransformerConfig, LoopedTransformer),
+}
+
+
+def model_config(name: str, **overrides):
+    """The config dataclass of model ``name`` with overrides applied (unknown fields are errors)."""
+    if name not in MODELS:
+        raise KeyError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
+    cfg_cls = MODELS[name][0]
+    fields = {f.name for f in dataclasses.fields(cfg_cls)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise TypeError(f"model {name!r} has no config field(s) {unknown}; fields are {sorted(fields)}")
+    return cfg_cls(**overrides)
+
+
+def build_model(name: str, **overrides) -> GraphModel:
+    """Instantiate model ``name`` from its config (defaults plus ``overrides``)."""
+    cfg = model_config(name, **overrides)
+    return MODELS[name][1](cfg)
+
+
+__all__ = ["MODELS", "GraphModel", "ModelOutput", "build_model", "model_config"]

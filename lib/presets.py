@@ -1,0 +1,43 @@
+"""Named training presets: ``python -m lib train --config NAME`` and the notebooks share them.
+
+Sizes are chosen for 2 CPU cores; every preset carries its seed (override with --seed).
+"""
+
+from __future__ import annotations
+
+from .train import TrainConfig
+
+_BASE = TrainConfig(steps=3000, distance_weight=1.0)
+
+PRESETS: dict[str, TrainConfig] = {
+    # -- baselines (notebook 01) --------------------------------------------------------------
+    "mlp": _BASE.replace(model="mlp", label="mlp"),
+    "transformer": _BASE.replace(model="transformer", label="transformer"),
+    "transformer_masked": _BASE.replace(model="transformer", model_args={"mask_adjacency": True},
+                                        label="transformer_masked"),
+    "gnn_sum": _BASE.replace(model="gnn", model_args={"aggregation": "sum", "layers": 6}, label="gnn_sum"),
+    "gnn_max": _BASE.replace(model="gnn", model_args={"aggregation": "max", "layers": 6}, label="gnn_max"),
+    "gnn_min": _BASE.replace(model="gnn", model_args={"aggregation": "min", "layers": 6}, label="gnn_min"),
+    # -- a seconds-long config for tests and smoke runs ---------------------------------------
+    "tiny": TrainConfig(model="gnn", model_args={"hidden": 16, "layers": 2}, train_graphs=64, steps=20,
+                        batch_size=8, eval_every=10, val_graphs=8, label="tiny"),
+}
+
+
+#: Which of the design brief's routes each preset takes (every results table shows it).
+ROUTES: dict[str, str] = {
+    "mlp": "imitation",
+    "transformer": "imitation",
+    "transformer_masked": "imitation",
+    "gnn_sum": "imitation + graph prior",
+    "gnn_max": "imitation + graph prior",
+    "gnn_min": "imitation + aligned prior (min = Bellman-Ford)",
+    "tiny": "imitation + graph prior",
+}
+
+
+def preset(name: str, **changes) -> TrainConfig:
+    """A preset by name, with fields changed (e.g. ``seed=1``)."""
+    if name not in PRESETS:
+        raise KeyError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
+    return PRESETS[name].replace(**changes)

@@ -1,0 +1,106 @@
+"""Training: determinism, the run cache (atomic, resumable), and the trained-solver CLI."""
+
+import json
+import os
+
+import pytest
+import torch
+
+from lib.cli import main
+from lib.graphs import write_jsonl
+from lib.presets import PRESETS, preset
+from lib.runs import RunCache, config_hash
+from lib.samplers import sample_split
+from lib.train import TrainConfig, find_run, list_runs, train
+
+TINY = PRESETS["tiny"]
+
+
+def test_same_config_gives_identical_metrics_and_weights(tmp_path):
+    a = train(TINY, RunCache(tmp_path / "a"), device="cpu", progress=False)
+    b = train(TINY, RunCache(tmp_path / "b"), device="cpu", progress=False)
+    assert a.metrics["curve"] == b.metrics["curve"]
+    wa, wb = a.model().state_dict(), b.model().state_dict()
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    c = train(TINY.replace(seed=1), RunCache(tmp_path / "c"), device="cpu", progress=False)
+    assert c.metrics["curve"] != a.metrics["curve"]
+
+
+def test_rerun_loads_from_cache_without_training(tmp_path, monkeypatch):
+    cache = RunCache(tmp_path)
+    first = train(TINY, cache, progress=False)
+    mtime = (first.path / "model.pt").stat().st_mtime_ns
+    monkeypatch.setattr("lib.train.build_model", lambda *a, **k: pytest.fail("retrained a cached run"))
+    again = train(TINY, cache, progress=False)
+    assert again.path == first.path and again.metrics == first.metrics
+    assert (again.path / "model.pt").stat().st_mtime_ns == mtime
+
+
+def test_killed_run_leaves_no_entry_and_trains_again(tmp_path, monkeypatch):
+    cache = RunCache(tmp_path)
+    real_save = torch.save
+
+    def die(*a, **k):
+        raise KeyboardInterrupt("killed while writing the checkpoint")
+
+    monkeypatch.setattr("lib.runs.torch.save", die)
+    with pytest.raises(KeyboardInterrupt):
+        train(TINY, cache, progress=False)
+    assert cache.entries() == [] and not cache.exists(TINY)
+    assert [p.name for p in tmp_path.iterdir()] == []  # the temporary folder was removed
+    (tmp_path / f".tmp-{cache.name_for(TINY)}-stale").mkdir()  # as if killed with SIGKILL
+    monkeypatch.setattr("lib.runs.torch.save", real_save)
+    run = train(TINY, cache, progress=False)
+    assert cache.entries() == [run.path] and (run.path / "model.pt").exists()
+
+
+def test_hash_ignores_label_and_covers_everything_else():
+    assert config_hash(TINY) == config_hash(TINY.replace(label="other"))
+    assert config_hash(TINY) != config_hash(TINY.replace(lr=TINY.lr * 2))
+    assert config_hash(TINY) != config_hash(TINY.replace(model_args={"hidden": 16, "layers": 3}))
+
+
+def test_impossible_configs_are_clear_errors():
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainConfig(train_graphs=4, batch_size=8)
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        TrainConfig(steps=0)
+    with pytest.raises(TypeError, match="no config field"):
+        TrainConfig(model="gnn", model_args={"depth": 3})
+    with pytest.raises(KeyError, match="unknown preset"):
+        preset("gnn_median")
+
+
+def test_run_evaluation_is_cached_in_the_run_folder(tmp_path):
+    run = train(TINY, RunCache(tmp_path), progress=False)
+    m = run.evaluate("test_16", 4, device="cpu")
+    assert 0 <= m["pointer_accuracy"] <= 1 and m["num_graphs"] == 4
+    assert len(json.loads((run.path / "evals.json").read_text())) == 1
+    assert run.evaluate("test_16", 4, device="cpu") == m
+
+
+def test_cli_train_runs_and_evaluate_a_run(tmp_path, capsys):
+    assert main(["train", "--config", "tiny"]) == 0
+    name = json.loads(capsys.readouterr().out)["name"]
+    assert main(["runs", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == [name] and rows[0]["model"] == "gnn"
+    data = write_jsonl(sample_split("maze_64", 3), tmp_path / "maze.jsonl")
+    for solver in (name, "tiny"):  # by name, or by its preset label
+        assert main(["evaluate", "--solver", solver, "--data", str(data)]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["num_graphs"] == 3 and 0 <= result["pointer_accuracy"] <= 1
+
+
+def test_cli_mlp_on_too_large_graph_is_a_clear_error(tmp_path, capsys):
+    cfg = preset("mlp", model_args={"hidden": 16, "layers": 1}, train_graphs=16, steps=2, batch_size=4,
+                 eval_every=1, val_graphs=2, label="mlp-tiny")
+    run = train(cfg, progress=False)
+    data = write_jsonl(sample_split("test_64", 2), tmp_path / "big.jsonl")
+    assert main(["evaluate", "--solver", run.name, "--data", str(data)]) == 2
+    assert "at most 16 nodes" in capsys.readouterr().err
+
+
+def test_cli_unknown_preset_exits_nonzero(capsys):
+    assert main(["train", "--config", "nope"]) == 2
+    assert "unknown preset 'nope'" in capsys.readouterr().err
