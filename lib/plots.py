@@ -273,3 +273,51 @@ def plot_hop_depth(per_seed, title: str = "") -> Figure:
     ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
+
+
+def plot_accuracy_vs_iterations(curves, metric: str = "pointer_accuracy", title: str = "") -> Figure:
+    """One panel per split: metric against test-time iterations (log scale) for looped models,
+    mean ± std over seeds; fixed-depth models as a horizontal band; the training count dashed."""
+    splits = list(dict.fromkeys(curves.split))
+    fig, axes = plt.subplots(1, len(splits), figsize=(3.6 * len(splits), 3.6), squeeze=False, sharey=True)
+    models = list(dict.fromkeys(curves.model))
+    for ax, split in zip(axes[0], splits):
+        d = curves[curves.split == split]
+        for i, model in enumerate(models):
+            dm = d[d.model == model]
+            color = PALETTE[i % 10]
+            if dm.looped.iloc[0]:
+                mean, std = _mean_std(dm, "iterations", metric)
+                ax.errorbar(mean.index, mean.values, yerr=std.values, marker="o", capsize=3, color=color, label=model)
+                ax.axvline(dm.trained_iterations.iloc[0], color=color, ls="--", lw=0.8, alpha=0.6)
+            else:
+                m, s = dm[metric].mean(), dm[metric].std(ddof=1) if len(dm) > 1 else 0.0
+                ax.axhspan(m - s, m + s, color=color, alpha=0.2)
+                ax.axhline(m, color=color, lw=1.5, label=f"{model} (fixed depth {dm.iterations.iloc[0]})")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("test-time iterations")
+        ax.set_title(split, fontsize=10)
+    axes[0][0].set_ylabel(metric.replace("_", " "))
+    axes[0][0].set_ylim(0, 1.02)
+    axes[0][-1].legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle(title or "Accuracy against test-time iterations (dashed: training count)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cost_vs_iterations(costs) -> Figure:
+    """FLOPs and wall time per graph against iterations, one line per (model, n)."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    for i, ((model, n), d) in enumerate(costs.groupby(["model", "n"], sort=False)):
+        d = d.sort_values("iterations")
+        for ax, col in zip(axes, ("MFLOPs per graph", "ms per graph")):
+            ax.plot(d.iterations, d[col], marker="o", color=PALETTE[i % 10], label=f"{model}, n = {n}")
+    for ax, col in zip(axes, ("counted MFLOPs per graph (matrix products)", "wall time per graph (ms, CPU)")):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("test-time iterations")
+        ax.set_ylabel(col)
+    axes[1].legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle("What test-time iterations cost", fontsize=11)
+    fig.tight_layout()
+    return fig

@@ -18,6 +18,11 @@ PRESETS: dict[str, TrainConfig] = {
     "gnn_sum": _BASE.replace(model="gnn", model_args={"aggregation": "sum", "layers": 6}, label="gnn_sum"),
     "gnn_max": _BASE.replace(model="gnn", model_args={"aggregation": "max", "layers": 6}, label="gnn_max"),
     "gnn_min": _BASE.replace(model="gnn", model_args={"aggregation": "min", "layers": 6}, label="gnn_min"),
+    # -- test-time compute (notebook 02): weight-tied, recall, progressive loss ---------------
+    "looped_gnn": _BASE.replace(model="looped_gnn", model_args={"aggregation": "max", "iterations": 8},
+                                label="looped_gnn"),
+    "looped_transformer": _BASE.replace(model="looped_transformer", model_args={"iterations": 8},
+                                        label="looped_transformer"),
     # -- a seconds-long config for tests and smoke runs ---------------------------------------
     "tiny": TrainConfig(model="gnn", model_args={"hidden": 16, "layers": 2}, train_graphs=64, steps=20,
                         batch_size=8, eval_every=10, val_graphs=8, label="tiny"),
@@ -32,6 +37,8 @@ ROUTES: dict[str, str] = {
     "gnn_sum": "imitation + graph prior",
     "gnn_max": "imitation + graph prior",
     "gnn_min": "imitation + aligned prior (min = Bellman-Ford)",
+    "looped_gnn": "imitation + graph prior + test-time iterations",
+    "looped_transformer": "imitation + test-time iterations",
     "tiny": "imitation + graph prior",
 }
 

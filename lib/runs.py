@@ -57,6 +57,7 @@ def atomic_write_json(path: Path, data: Any) -> None:
 #: ``metrics`` and ``solver(device, **options)``.
 RUN_KINDS: dict[str, str] = {
     "graph": "lib.train:load_run",
+    "energy": "lib.energy.train:load_energy_run",
 }
 
 

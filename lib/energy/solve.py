@@ -1,0 +1,104 @@
+"""Energy + search as a solver: start from a random candidate, search the learned landscape
+with a routine from `lib.search`, keep the lowest-energy iterate, decode it into pointers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+
+from ..batching import GraphBatch, collate
+from ..search import Trajectory, annealed, gradient_descent, langevin, random_restarts
+from ..seeding import resolve_device
+from .candidates import decode, init_candidate
+from .model import EnergyModel
+
+ROUTINES = ("gd", "langevin", "annealed", "restarts")
+
+
+@dataclass
+class SearchSettings:
+    routine: str = "gd"  # "gd", "langevin", "annealed" (noise-level ladder) or "restarts" (of gd)
+    steps: int = 40  # total search steps per start
+    lr: float | None = None  # step size (None: the run's learned step; annealed: scale of sigma^2)
+    noise: float = 0.05  # Langevin noise temperature
+    restarts: int = 4  # number of random starts for "restarts"
+    keep_best: bool = True  # answer with the lowest-energy iterate (else the last)
+    backtrack: bool = True  # gd/restarts: reject energy-raising steps and halve that graph's step
+    levels: int = 10  # annealed: number of landscapes
+    sigma_max: float = 1.0  # annealed: coarsest noise level
+    sigma_min: float = 0.01  # annealed: finest noise level
+    seed: int = 0  # seed of the random starts
+
+    def __post_init__(self):
+        if self.routine not in ROUTINES:
+            raise ValueError(f"unknown search routine {self.routine!r}; choose from {ROUTINES}")
+        if self.steps < 0 or self.restarts < 1:
+            raise ValueError("search steps must be >= 0 and restarts >= 1")
+
+
+def search_trajectory(model: EnergyModel, batch: GraphBatch, kind: str, settings: SearchSettings,
+                      generator: torch.Generator) -> Trajectory:
+    """Run the configured search on a batch and return its full trajectory."""
+    lr = settings.lr if settings.lr is not None else getattr(model, "step_size", 0.1)
+    energy = lambda y: model(batch, y)  # noqa: E731
+    groups = batch.node_graph if kind == "distance" else batch.node_graph[batch.cand_dst]
+    if settings.routine == "gd":
+        return gradient_descent(energy, init_candidate(batch, kind, generator), settings.steps, lr, groups=groups,
+                                backtrack=settings.backtrack)
+    if settings.routine == "langevin":
+        return langevin(energy, init_candidate(batch, kind, generator), settings.steps, lr, settings.noise,
+                        generator=generator, groups=groups)
+    if settings.routine == "restarts":
+        return random_restarts(lambda y0: gradient_descent(energy, y0, settings.steps, lr, groups=groups,
+                                                           backtrack=settings.backtrack),
+                               lambda r: init_candidate(batch, kind, generator), settings.restarts)
+    levels = model.cfg.noise_levels or settings.levels
+    sig = torch.logspace(math.log10(settings.sigma_max), math.log10(settings.sigma_min), levels)
+    fns = [(lambda y, l=lvl: model(batch, y, torch.full((batch.num_graphs,), l, device=y.device)))
+           if model.cfg.noise_levels else energy for lvl in range(levels)]
+    scale = settings.lr if settings.lr is not None else 1.0
+    per_level = max(1, settings.steps // levels)
+    return annealed(fns, init_candidate(batch, kind, generator), per_level, [scale * float(s) ** 2 for s in sig],
+                    groups=groups)
+
+
+def search_candidates(model: EnergyModel, batch: GraphBatch, kind: str, settings: SearchSettings,
+                      generator: torch.Generator) -> torch.Tensor:
+    traj = search_trajectory(model, batch, kind, settings, generator)
+    return traj.best() if settings.keep_best else traj.final()
+
+
+class EnergySolver:
+    """A cached energy run as a `Solver`: search each batch, decode, predict."""
+
+    def __init__(self, run, device: str = "auto", search_steps: int | None = None, batch_size: int = 32,
+                 **overrides):
+        if overrides.pop("iterations", None) is not None:
+            raise ValueError(f"run {run.name!r} is an energy model: use --search-steps, not --iterations")
+        self.run, self.name, self.batch_size = run, run.name, batch_size
+        self.device = resolve_device(device)
+        self.model = run.model(self.device)
+        self.kind = run.config.energy_config.candidate
+        self.settings = run.config.search_settings(steps=search_steps, **overrides)
+
+    def trajectory(self, graphs) -> tuple[GraphBatch, Trajectory]:
+        """The full search trajectory on one batch of graphs (for plots and widgets)."""
+        batch = collate(graphs, with_targets=False).to(self.device)
+        gen = torch.Generator().manual_seed(self.settings.seed)
+        return batch, search_trajectory(self.model, batch, self.kind, self.settings, gen)
+
+    def solve(self, graphs):
+        order = sorted(range(len(graphs)), key=lambda i: graphs[i].num_nodes)
+        preds = [None] * len(graphs)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            batch, traj = self.trajectory([graphs[i] for i in idx])
+            y = traj.best() if self.settings.keep_best else traj.final()
+            for i, p in zip(idx, decode(batch, self.kind, y)):
+                preds[i] = p
+        return preds
+
+    def describe(self) -> dict:
+        return {"run": self.name, **asdict(self.settings)}

@@ -1,0 +1,177 @@
+"""Search routines over an energy landscape. Each returns a `Trajectory` that a plot or a
+widget can replay step by step.
+
+An energy function maps a batch of candidates ``y`` to one energy per batch element
+``[B]``. Elements are independent: the gradient of ``E(y).sum()`` with respect to ``y`` is
+each element's own gradient. By default the first axis of ``y`` is the batch; for graphs,
+whose candidates are concatenated per node, ``groups`` maps each entry of the first axis to
+its batch element.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import torch
+
+EnergyFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class Trajectory:
+    """Candidates and energies at every step of a search (step 0 is the start)."""
+
+    candidates: list[torch.Tensor]  # T + 1 tensors, each [B, ...]
+    energies: torch.Tensor  # [T + 1, B]
+    accepted: torch.Tensor | None = None  # [T, B] bool, for routines that reject moves
+    info: dict = field(default_factory=dict)  # routine-specific extras (noise levels, restarts, ...)
+    groups: torch.Tensor | None = None  # [first axis of y] -> batch element (None: identity)
+
+    @property
+    def steps(self) -> int:
+        return len(self.candidates) - 1
+
+    def best_step(self) -> torch.Tensor:
+        """[B] index of the lowest-energy step for each batch element."""
+        return self.energies.argmin(0)
+
+    def best(self) -> torch.Tensor:
+        """The lowest-energy candidate seen, per batch element."""
+        idx = _expand(self.best_step(), self.groups)
+        stacked = torch.stack(self.candidates)  # [T + 1, items, ...]
+        return stacked[idx, torch.arange(stacked.shape[1])]
+
+    def final(self) -> torch.Tensor:
+        return self.candidates[-1]
+
+    def at(self, t: int) -> torch.Tensor:
+        return self.candidates[t]
+
+
+def _expand(per_element: torch.Tensor, groups: torch.Tensor | None) -> torch.Tensor:
+    """A per-batch-element tensor broadcast to the items of the candidate's first axis."""
+    return per_element if groups is None else per_element[groups]
+
+
+def energy_and_grad(energy_fn: EnergyFn, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Energies [B] and their gradient with respect to ``y`` (no graph kept)."""
+    with torch.enable_grad():
+        y = y.detach().requires_grad_(True)
+        e = energy_fn(y)
+        (g,) = torch.autograd.grad(e.sum(), y)
+    return e.detach(), g.detach()
+
+
+def gradient_descent(energy_fn: EnergyFn, y0: torch.Tensor, steps: int, lr: float,
+                     project: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                     groups: torch.Tensor | None = None, backtrack: bool = False,
+                     grow: float = 1.2) -> Trajectory:
+    """Gradient descent ``y <- y - lr * dE/dy`` (optionally projected after each step).
+
+    With ``backtrack``, each batch element keeps its own step size: a step that would raise
+    its energy is rejected and the step size halved; an accepted step grows it by ``grow``.
+    The energy then never increases, whatever the landscape's curvature.
+    """
+    ys, es, acc = [y0.detach()], [], []
+    y = y0.detach()
+    n_el = None
+    step = None
+    for _ in range(steps):
+        e, g = energy_and_grad(energy_fn, y)
+        if not backtrack:
+            es.append(e)
+            y = y - lr * g
+            if project is not None:
+                y = project(y)
+            ys.append(y)
+            continue
+        if step is None:
+            n_el = e.numel()
+            step = torch.full((n_el,), float(lr), dtype=y.dtype, device=y.device)
+        prop = y - _expand(step, groups).view(-1, *([1] * (y.dim() - 1))) * g
+        if project is not None:
+            prop = project(prop)
+        e_prop = _energy(energy_fn, prop)
+        ok = e_prop <= e
+        y = torch.where(_expand(ok, groups).view(-1, *([1] * (y.dim() - 1))), prop, y)
+        step = torch.where(ok, step * grow, step * 0.5)
+        es.append(e)
+        ys.append(y)
+        acc.append(ok)
+    es.append(_energy(energy_fn, y))
+    return Trajectory(ys, torch.stack(es), torch.stack(acc) if acc else None, groups=groups)
+
+
+def langevin(energy_fn: EnergyFn, y0: torch.Tensor, steps: int, lr: float, noise: float = 1.0,
+             generator: torch.Generator | None = None,
+             project: Callable[[torch.Tensor], torch.Tensor] | None = None,
+             groups: torch.Tensor | None = None) -> Trajectory:
+    """Unadjusted Langevin dynamics ``y <- y - lr * dE/dy + noise * sqrt(2 lr) * N(0, 1)``.
+
+    With ``noise = 1`` the stationary density is proportional to ``exp(-E)`` (for small lr).
+    """
+    ys, es = [y0.detach()], []
+    y = y0.detach()
+    for _ in range(steps):
+        e, g = energy_and_grad(energy_fn, y)
+        es.append(e)
+        eps = torch.randn(y.shape, generator=generator, dtype=y.dtype).to(y.device)
+        y = y - lr * g + noise * (2 * lr) ** 0.5 * eps
+        if project is not None:
+            y = project(y)
+        ys.append(y)
+    es.append(_energy(energy_fn, y))
+    return Trajectory(ys, torch.stack(es), groups=groups)
+
+
+def annealed(energy_fns: Sequence[EnergyFn], y0: torch.Tensor, steps_per_level: int, lrs: Sequence[float],
+             project: Callable[[torch.Tensor], torch.Tensor] | None = None,
+             groups: torch.Tensor | None = None) -> Trajectory:
+    """IRED-style annealed descent: a few gradient steps on each landscape, coarse to fine,
+    rejecting (per batch element) any step that raises that landscape's energy.
+
+    Energies in the trajectory are those of the *final* (finest) landscape, so steps are
+    comparable; ``info["level"]`` says which landscape each step used.
+    """
+    final_fn = energy_fns[-1]
+    ys, es, acc, levels = [y0.detach()], [_energy(final_fn, y0)], [], []
+    y = y0.detach()
+    for level, (fn, lr) in enumerate(zip(energy_fns, lrs)):
+        for _ in range(steps_per_level):
+            e, g = energy_and_grad(fn, y)
+            prop = y - lr * g
+            if project is not None:
+                prop = project(prop)
+            ok = _energy(fn, prop) <= e
+            y = torch.where(_expand(ok, groups).view(-1, *([1] * (y.dim() - 1))), prop, y)
+            ys.append(y)
+            es.append(_energy(final_fn, y))
+            acc.append(ok)
+            levels.append(level)
+    return Trajectory(ys, torch.stack(es), torch.stack(acc) if acc else None, {"level": levels}, groups)
+
+
+def random_restarts(search: Callable[[torch.Tensor], Trajectory], init: Callable[[int], torch.Tensor],
+                    restarts: int) -> Trajectory:
+    """Run ``search`` from ``restarts`` starting points ``init(r)``; keep, per batch element,
+    the restart whose best energy is lowest. Returns that restart's trajectory per element,
+    with ``info["restart"]`` [B] and ``info["best_energies"]`` [restarts, B]."""
+    trajs = [search(init(r)) for r in range(restarts)]
+    groups = trajs[0].groups
+    best_e = torch.stack([t.energies.min(0).values for t in trajs])  # [R, B]
+    choice = best_e.argmin(0)  # [B]
+    item_choice = _expand(choice, groups)
+    items = torch.arange(trajs[0].candidates[0].shape[0])
+    cands = [torch.stack([t.candidates[s] for t in trajs])[item_choice, items] for s in range(trajs[0].steps + 1)]
+    energies = torch.stack([t.energies for t in trajs])[choice, :, torch.arange(choice.numel())].T  # [T + 1, B]
+    return Trajectory(cands, energies, None, {"restart": choice, "best_energies": best_e}, groups)
+
+
+def _energy(fn: EnergyFn, y: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return fn(y.detach()).detach()
+
+
+#: Registry of continuous search routines, shared by the CLI, solvers and notebooks.
+SEARCHES = {"gd": gradient_descent, "langevin": langevin, "annealed": annealed, "restarts": random_restarts}
