@@ -72,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_summary(run) -> dict:
     m = run.metrics
-    return {"name": run.name, "label": run.config.label, "model": run.config.model, "seed": run.config.seed,
-            "steps": run.config.steps, "parameters": m.get("parameters"),
+    return {"name": run.name, "kind": getattr(run.config, "KIND", "graph"), "label": run.config.label,
+            "model": run.config.model, "seed": run.config.seed, "steps": run.config.steps,
+            "parameters": m.get("parameters"),
             "train_seconds": round(m.get("train_seconds", float("nan")), 1),
             "final_val_pointer_accuracy": m.get("final_val_pointer_accuracy")}
 
@@ -96,10 +97,10 @@ def cmd_runs(args):
 
 def cmd_train(args) -> dict:
     from .presets import preset
-    from .train import train
+    from .runs import train_any
 
     changes = {} if args.seed is None else {"seed": args.seed}
-    run = train(preset(args.config, **changes), device=args.device)
+    run = train_any(preset(args.config, **changes), device=args.device)
     return _run_summary(run)
 
 

@@ -35,8 +35,9 @@ def graph_scores(graph: Graph, pred: Prediction, true_dist: np.ndarray | None = 
     out = {"correct": int(ok[mask].sum()), "total": int(mask.sum())}
     if pred.dist is not None:
         reach = mask & np.isfinite(true_dist)
-        err = np.abs(np.asarray(pred.dist, dtype=float)[reach] - true_dist[reach]) / np.maximum(true_dist[reach], 1e-12)
-        out["dist_err_sum"], out["dist_count"] = float(np.nan_to_num(err, nan=np.inf).sum()), int(reach.sum())
+        with np.errstate(over="ignore", invalid="ignore"):
+            err = np.abs(np.asarray(pred.dist, dtype=float)[reach] - true_dist[reach]) / np.maximum(true_dist[reach], 1e-12)
+            out["dist_err_sum"], out["dist_count"] = float(np.nan_to_num(err, nan=np.inf).sum()), int(reach.sum())
     return out
 
 

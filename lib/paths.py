@@ -18,6 +18,11 @@ def figures_dir() -> Path:
     return Path(os.environ.get("LAB_FIGURES_DIR", ROOT / "figures"))
 
 
+def results_dir() -> Path:
+    """The folder of per-notebook result summaries behind the README's findings table."""
+    return Path(os.environ.get("LAB_RESULTS_DIR", ROOT / "results"))
+
+
 def runs_dir() -> Path:
     """The run cache's root folder."""
     return Path(os.environ.get("LAB_RUNS_DIR", ROOT / "runs"))

@@ -275,7 +275,8 @@ def plot_hop_depth(per_seed, title: str = "") -> Figure:
     return fig
 
 
-def plot_accuracy_vs_iterations(curves, metric: str = "pointer_accuracy", title: str = "") -> Figure:
+def plot_accuracy_vs_iterations(curves, metric: str = "pointer_accuracy", title: str = "",
+                                xlabel: str = "test-time iterations") -> Figure:
     """One panel per split: metric against test-time iterations (log scale) for looped models,
     mean ± std over seeds; fixed-depth models as a horizontal band; the training count dashed."""
     splits = list(dict.fromkeys(curves.split))
@@ -294,8 +295,11 @@ def plot_accuracy_vs_iterations(curves, metric: str = "pointer_accuracy", title:
                 m, s = dm[metric].mean(), dm[metric].std(ddof=1) if len(dm) > 1 else 0.0
                 ax.axhspan(m - s, m + s, color=color, alpha=0.2)
                 ax.axhline(m, color=color, lw=1.5, label=f"{model} (fixed depth {dm.iterations.iloc[0]})")
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("test-time iterations")
+        if d.iterations.min() > 0:
+            ax.set_xscale("log", base=2)
+        else:
+            ax.set_xscale("symlog", base=2, linthresh=1)
+        ax.set_xlabel(xlabel)
         ax.set_title(split, fontsize=10)
     axes[0][0].set_ylabel(metric.replace("_", " "))
     axes[0][0].set_ylim(0, 1.02)
@@ -319,5 +323,88 @@ def plot_cost_vs_iterations(costs) -> Figure:
         ax.set_ylabel(col)
     axes[1].legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.suptitle("What test-time iterations cost", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_energy_slices(slices: Mapping) -> Figure:
+    """1-D slices of the energy through the truth (t = 0) along a random and an error
+    direction, and the 2-D slice spanned by both as contours."""
+    t, grid = slices["t"], slices["grid"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    for i, (name, e) in enumerate(slices["line"].items()):
+        ax1.plot(t, e - e[len(t) // 2], color=PALETTE[i], label=f"{name} direction")
+    ax1.axvline(0, color="black", lw=0.8, ls=":")
+    ax1.set_xlabel("distance from the true solution along the direction (unit vector, step t)")
+    ax1.set_ylabel("energy - energy at the truth")
+    ax1.legend(fontsize=8, frameon=False)
+    ax1.set_title("1-D slices", fontsize=10)
+    cs = ax2.contourf(t, t, grid, levels=30, cmap="viridis")
+    ax2.contour(t, t, grid, levels=10, colors="white", linewidths=0.4)
+    ax2.scatter([0], [0], marker="*", color="red", s=120, label="truth")
+    fig.colorbar(cs, ax=ax2, label="energy")
+    ax2.set_xlabel("error direction")
+    ax2.set_ylabel("random direction")
+    ax2.legend(fontsize=8, frameon=False, loc="upper right")
+    ax2.set_title("2-D slice", fontsize=10)
+    g = slices["graph"]
+    fig.suptitle(f"The learned landscape around the truth ({g.name}, n = {g.num_nodes})", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_energy_vs_error(scores) -> Figure:
+    """Energy against the true error of each candidate (distance error, wrong pointers) and
+    against the exact verifier's violation count, one colour per split."""
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.9))
+    cols = [("distance_error", "mean |y - d| over reachable nodes"), ("wrong_pointers", "wrong pointers (decoded)"),
+            ("violations", "exact verifier: nodes violating Bellman")]
+    for i, split in enumerate(dict.fromkeys(scores.split)):
+        d = scores[scores.split == split]
+        for ax, (col, label) in zip(axes, cols):
+            jitter = 0.15 * np.random.default_rng(0).standard_normal(len(d)) if col != "distance_error" else 0
+            ax.scatter(d[col] + jitter, d.energy, s=10, alpha=0.5, color=PALETTE[i % 10], label=split)
+            ax.set_xlabel(label)
+    axes[0].set_xscale("symlog", linthresh=1e-3)
+    axes[0].set_ylabel("learned energy")
+    axes[-1].legend(fontsize=8, frameon=False, markerscale=2)
+    fig.suptitle("Is the learned energy a verifier? Energy against the true error of each candidate", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_regularizer_strength(curves, metric: str = "gap_ood64",
+                              ylabel: str = "generalization gap: train - OOD (n = 64) accuracy") -> Figure:
+    """One panel per regularizer: the metric against its strength, tied vs untied, mean ± std."""
+    regs = list(dict.fromkeys(curves.regularizer))
+    fig, axes = plt.subplots(1, len(regs), figsize=(3.4 * len(regs), 3.6), sharey=True, squeeze=False)
+    for ax, reg in zip(axes[0], regs):
+        d = curves[curves.regularizer == reg]
+        for i, arch in enumerate(dict.fromkeys(d.architecture)):
+            mean, std = _mean_std(d[d.architecture == arch], "strength", metric)
+            ax.errorbar(mean.index, mean.values, yerr=std.values, marker="o", capsize=3, color=PALETTE[i], label=arch)
+        ax.set_xlabel("strength" if reg != "early stopping" else "early stopping (0 off, 1 on)")
+        ax.set_title(reg, fontsize=10)
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][-1].legend(fontsize=8, frameon=False)
+    fig.suptitle("Explicit regularizers: the generalization gap against strength (mean ± std over seeds)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_ood_vs(results, xs=(("param_norm", "parameter norm"), ("sharpness", "sharpness (loss rise, rho = 0.05)")),
+                y: str = "ood64_acc") -> Figure:
+    """OOD accuracy against parameter norm and against sharpness, one point per run."""
+    fig, axes = plt.subplots(1, len(xs), figsize=(6 * len(xs), 4))
+    groups = list(dict.fromkeys(results.config.str.split(" + ").str[0]))
+    for ax, (col, label) in zip(np.atleast_1d(axes), xs):
+        for i, g in enumerate(groups):
+            d = results[results.config.str.split(" + ").str[0] == g]
+            ax.scatter(d[col], d[y], s=16, alpha=0.7, color=PALETTE[i % 10], label=g)
+        r = np.corrcoef(results[col], results[y])[0, 1]
+        ax.set_xlabel(label)
+        ax.set_ylabel("pointer accuracy at n = 64 (OOD)")
+        ax.set_title(f"Pearson r = {r:+.2f} over all runs", fontsize=10)
+    np.atleast_1d(axes)[-1].legend(fontsize=8, frameon=False, title="architecture")
     fig.tight_layout()
     return fig

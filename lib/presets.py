@@ -5,11 +5,18 @@ Sizes are chosen for 2 CPU cores; every preset carries its seed (override with -
 
 from __future__ import annotations
 
+from .energy.train import EnergyTrainConfig
 from .train import TrainConfig
 
 _BASE = TrainConfig(steps=3000, distance_weight=1.0)
 
-PRESETS: dict[str, TrainConfig] = {
+#: The learned verifier's architecture: local terms after one min-aggregation round, edge terms
+#: averaged per receiver so the energy's scale does not grow with the degree.
+_ENERGY_ARGS = {"candidate": "distance", "layers": 1, "aggregation": "min", "layer_norm": False,
+                "edge_weighting": "mean"}
+_ENERGY = EnergyTrainConfig(energy_args=_ENERGY_ARGS, steps=1500)
+
+PRESETS: dict[str, TrainConfig | EnergyTrainConfig] = {
     # -- baselines (notebook 01) --------------------------------------------------------------
     "mlp": _BASE.replace(model="mlp", label="mlp"),
     "transformer": _BASE.replace(model="transformer", label="transformer"),
@@ -23,6 +30,10 @@ PRESETS: dict[str, TrainConfig] = {
                                 label="looped_gnn"),
     "looped_transformer": _BASE.replace(model="looped_transformer", model_args={"iterations": 8},
                                         label="looped_transformer"),
+    # -- energy models (notebook 04): one learned verifier, three training methods ----------
+    "energy_irem": _ENERGY.replace(method="irem", label="energy_irem"),
+    "energy_contrastive": _ENERGY.replace(method="contrastive", label="energy_contrastive"),
+    "energy_denoise": _ENERGY.replace(method="denoise", label="energy_denoise"),
     # -- a seconds-long config for tests and smoke runs ---------------------------------------
     "tiny": TrainConfig(model="gnn", model_args={"hidden": 16, "layers": 2}, train_graphs=64, steps=20,
                         batch_size=8, eval_every=10, val_graphs=8, label="tiny"),
@@ -39,11 +50,14 @@ ROUTES: dict[str, str] = {
     "gnn_min": "imitation + aligned prior (min = Bellman-Ford)",
     "looped_gnn": "imitation + graph prior + test-time iterations",
     "looped_transformer": "imitation + test-time iterations",
+    "energy_irem": "learned verifier (aligned min prior) + search",
+    "energy_contrastive": "learned verifier (aligned min prior) + search",
+    "energy_denoise": "learned verifier (aligned min prior) + search",
     "tiny": "imitation + graph prior",
 }
 
 
-def preset(name: str, **changes) -> TrainConfig:
+def preset(name: str, **changes):
     """A preset by name, with fields changed (e.g. ``seed=1``)."""
     if name not in PRESETS:
         raise KeyError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")

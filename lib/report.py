@@ -156,7 +156,8 @@ def run_notebook(path: Path, profile: str, out_dir: Path | None = None, kernel: 
     executed = scratch / path.name
     env = {"PYTHONHASHSEED": "0"}
     if out_dir is not None:
-        env.update(LAB_FIGURES_DIR=str(scratch / "figures"), LAB_RUNS_DIR=str(scratch / "runs"))
+        env.update(LAB_FIGURES_DIR=str(scratch / "figures"), LAB_RUNS_DIR=str(scratch / "runs"),
+                   LAB_RESULTS_DIR=str(scratch / "results"))
     t0 = time.perf_counter()
     with _environment(**env):
         try:
@@ -186,6 +187,11 @@ def run_report(profile: str = "full", notebooks: list[str] | None = None, out_di
         _, wall = run_notebook(p, profile, out_dir, kernel)
         times.append((p.stem, wall))
         print(f"[{i}/{len(paths)}] {p.stem}: {wall:.1f} s", file=sys.stderr, flush=True)
+    if out_dir is None:
+        from .findings import update_readme
+
+        if update_readme():
+            print("README.md: findings table regenerated from results/", file=sys.stderr)
     total = sum(w for _, w in times)
     print("wall time per notebook: " + ", ".join(f"{n} {w:.1f} s" for n, w in times) + f"; total {total:.1f} s",
           file=sys.stderr)

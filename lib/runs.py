@@ -33,8 +33,17 @@ def _jsonable(obj):
 
 
 def config_hash(config, length: int = 10) -> str:
-    """Stable hash of a config (dataclass or dict); the ``label`` field does not count."""
+    """Stable hash of a config (dataclass or dict).
+
+    The ``label`` does not count, and neither does any field left at its default, so adding
+    a new field with a default never invalidates the cached runs of older configs.
+    """
     data = _jsonable(config)
+    if dataclasses.is_dataclass(config):
+        defaults = {f.name: _jsonable(f.default if f.default is not dataclasses.MISSING else f.default_factory())
+                    for f in dataclasses.fields(config)
+                    if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
+        data = {k: v for k, v in data.items() if k not in defaults or defaults[k] != v}
     data = {k: v for k, v in data.items() if k != "label"} if isinstance(data, dict) else data
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:length]
 
@@ -52,13 +61,31 @@ def atomic_write_json(path: Path, data: Any) -> None:
             os.unlink(tmp)
 
 
-#: Kinds of runs and where their loader lives (imported lazily, avoiding import cycles).
-#: A loader takes the run folder and returns a run object with ``name``, ``config``,
-#: ``metrics`` and ``solver(device, **options)``.
+#: Kinds of runs: where their loader and their trainer live (imported lazily, avoiding
+#: import cycles). A loader takes the run folder and returns a run object with ``name``,
+#: ``config``, ``metrics`` and ``solver(device, **options)``; a trainer takes
+#: ``(config, cache, device=, progress=)`` and returns such a run.
 RUN_KINDS: dict[str, str] = {
     "graph": "lib.train:load_run",
     "energy": "lib.energy.train:load_energy_run",
 }
+TRAINERS: dict[str, str] = {
+    "graph": "lib.train:train",
+    "energy": "lib.energy.train:train_energy",
+}
+
+
+def _resolve(spec: str):
+    module, func = spec.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def train_any(config, cache: "RunCache | None" = None, device: str = "auto", progress: bool = True):
+    """Train (or load from the cache) a config of any kind."""
+    kind = run_kind(config)
+    if kind not in TRAINERS:
+        raise KeyError(f"no trainer for run kind {kind!r}; known: {sorted(TRAINERS)}")
+    return _resolve(TRAINERS[kind])(config, cache, device=device, progress=progress)
 
 
 def run_kind(config) -> str:
@@ -72,8 +99,7 @@ def load_any_run(path: Path):
     kind = data.get("_kind", "graph")
     if kind not in RUN_KINDS:
         raise KeyError(f"run {Path(path).name} has unknown kind {kind!r}; known: {sorted(RUN_KINDS)}")
-    module, func = RUN_KINDS[kind].split(":")
-    return getattr(importlib.import_module(module), func)(Path(path))
+    return _resolve(RUN_KINDS[kind])(Path(path))
 
 
 def config_from_json(cls, data: dict):

@@ -14,8 +14,7 @@ from typing import Sequence
 
 from tqdm.auto import tqdm
 
-from .runs import RunCache
-from .train import Run, TrainConfig, load_run, train
+from .runs import RunCache, load_any_run, train_any
 
 
 def default_workers() -> int:
@@ -26,13 +25,25 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _train_one(cfg: TrainConfig, root: str, device: str) -> str:
-    return str(train(cfg, RunCache(root), device=device, progress=False).path)
+def _die_with_parent() -> None:
+    """Worker initializer: on Linux, ask the kernel to stop this worker if the sweep dies,
+    so a killed sweep leaves no orphan still training."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
 
 
-def run_sweep(configs: Sequence[TrainConfig], workers: int | None = None, cache: RunCache | None = None,
-              device: str = "auto", progress: bool = True, desc: str = "sweep") -> list[Run]:
-    """Train every config (cached ones are loaded), returning runs in the order given.
+def _train_one(cfg, root: str, device: str) -> str:
+    return str(train_any(cfg, RunCache(root), device=device, progress=False).path)
+
+
+def run_sweep(configs: Sequence, workers: int | None = None, cache: RunCache | None = None,
+              device: str = "auto", progress: bool = True, desc: str = "sweep") -> list:
+    """Train every config of any kind (cached ones are loaded); runs come back in the order given.
 
     ``workers=1`` trains in this process; more use a process pool (spawned, so it is safe
     to call from a notebook). Progress shows done/total and the estimated time left.
@@ -46,14 +57,15 @@ def run_sweep(configs: Sequence[TrainConfig], workers: int | None = None, cache:
     try:
         if workers <= 1 or len(todo) <= 1:
             for c in todo:
-                train(c, cache, device=device, progress=False)
+                train_any(c, cache, device=device, progress=False)
                 bar.update(1)
         else:
-            with ProcessPoolExecutor(min(workers, len(todo)), mp_context=mp.get_context("spawn")) as pool:
+            with ProcessPoolExecutor(min(workers, len(todo)), mp_context=mp.get_context("spawn"),
+                                     initializer=_die_with_parent) as pool:
                 futures = [pool.submit(_train_one, c, str(cache.root), device) for c in todo]
                 for f in as_completed(futures):
                     f.result()
                     bar.update(1)
     finally:
         bar.close()
-    return [load_run(cache.path_for(c)) for c in configs]
+    return [load_any_run(cache.path_for(c)) for c in configs]

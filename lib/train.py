@@ -43,6 +43,7 @@ class TrainConfig:
     weight_decay: float = 0.0  # AdamW weight decay
     grad_clip: float = 1.0  # gradient-norm clip
     distance_weight: float = 0.0  # weight of the distance regression loss (0: pointers only)
+    weight_noise: float = 0.0  # input noise: the model sees w * (1 + noise * N(0, 1)); targets unchanged
     loss_args: dict = field(default_factory=dict)  # extra arguments for model.loss (e.g. progressive loss)
     eval_every: int = 250  # steps between validation points on the learning curve
     val_graphs: int = 64  # graphs in the validation split (n = 16)
@@ -155,6 +156,7 @@ def _train(cfg: TrainConfig, cache: RunCache, dev: torch.device, progress: bool)
     val = sample_split("val", cfg.val_graphs)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     rng = np.random.default_rng(cfg.seed)
+    noise_gen = torch.Generator().manual_seed(cfg.seed + 7919)
     curve: dict[str, list] = {"step": [], "train_loss": [], "val_pointer_accuracy": [], "val_exact_match": []}
     best = (-1.0, None, 0)
     running, t0 = [], time.perf_counter()
@@ -163,6 +165,9 @@ def _train(cfg: TrainConfig, cache: RunCache, dev: torch.device, progress: bool)
         model.train()
         idx = rng.choice(len(data), cfg.batch_size, replace=False)
         batch = collate([data[i] for i in idx]).to(dev)
+        if cfg.weight_noise > 0:
+            noise = torch.randn(batch.num_edges, generator=noise_gen).to(dev)
+            batch.weights = (batch.weights * (1 + cfg.weight_noise * noise)).clamp(min=0.0)
         for group in opt.param_groups:
             group["lr"] = _lr_at(step, cfg)
         loss, parts = model.loss(batch, cfg.distance_weight, **cfg.loss_args)

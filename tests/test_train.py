@@ -104,3 +104,27 @@ def test_cli_mlp_on_too_large_graph_is_a_clear_error(tmp_path, capsys):
 def test_cli_unknown_preset_exits_nonzero(capsys):
     assert main(["train", "--config", "nope"]) == 2
     assert "unknown preset 'nope'" in capsys.readouterr().err
+
+
+def test_new_fields_at_their_default_leave_the_hash_unchanged():
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Old:
+        model: str = "gnn"
+        lr: float = 1e-3
+
+    @dataclasses.dataclass(frozen=True)
+    class New:
+        model: str = "gnn"
+        lr: float = 1e-3
+        weight_noise: float = 0.0
+
+    assert config_hash(Old(lr=0.1)) == config_hash(New(lr=0.1))
+    assert config_hash(New(lr=0.1)) != config_hash(New(lr=0.1, weight_noise=0.1))
+
+
+def test_weight_noise_changes_training_but_not_the_targets(tmp_path):
+    noisy = train(TINY.replace(weight_noise=0.5), RunCache(tmp_path), device="cpu", progress=False)
+    clean = train(TINY, RunCache(tmp_path), device="cpu", progress=False)
+    assert noisy.path != clean.path and noisy.metrics["curve"] != clean.metrics["curve"]

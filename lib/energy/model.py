@@ -96,6 +96,8 @@ class EnergyModel(nn.Module):
             edge = torch.stack([batch.weights, p[: batch.num_edges]], 1)
         cols = [batch.is_source, node_val]
         if self.cfg.noise_levels:
+            if level is None:  # no level given: the finest landscape, the one that scores answers
+                level = torch.full((batch.num_graphs,), self.cfg.noise_levels - 1, device=y.device)
             lvl = (level.float() / max(1, self.cfg.noise_levels - 1))[batch.node_graph]
             cols.append(lvl)
         return torch.stack(cols, 1), edge

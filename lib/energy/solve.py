@@ -4,7 +4,7 @@ with a routine from `lib.search`, keep the lowest-energy iterate, decode it into
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 
@@ -30,6 +30,7 @@ class SearchSettings:
     sigma_max: float = 1.0  # annealed: coarsest noise level
     sigma_min: float = 0.01  # annealed: finest noise level
     seed: int = 0  # seed of the random starts
+    init: str = "random"  # "random", or a cached generator run whose predicted distances start the search
 
     def __post_init__(self):
         if self.routine not in ROUTINES:
@@ -39,17 +40,18 @@ class SearchSettings:
 
 
 def search_trajectory(model: EnergyModel, batch: GraphBatch, kind: str, settings: SearchSettings,
-                      generator: torch.Generator) -> Trajectory:
-    """Run the configured search on a batch and return its full trajectory."""
+                      generator: torch.Generator, y0: torch.Tensor | None = None) -> Trajectory:
+    """Run the configured search on a batch and return its full trajectory.
+
+    ``y0`` overrides the random start (e.g. a generator's predicted distances)."""
     lr = settings.lr if settings.lr is not None else getattr(model, "step_size", 0.1)
     energy = lambda y: model(batch, y)  # noqa: E731
     groups = batch.node_graph if kind == "distance" else batch.node_graph[batch.cand_dst]
+    start = (lambda: y0.clone()) if y0 is not None else (lambda: init_candidate(batch, kind, generator))
     if settings.routine == "gd":
-        return gradient_descent(energy, init_candidate(batch, kind, generator), settings.steps, lr, groups=groups,
-                                backtrack=settings.backtrack)
+        return gradient_descent(energy, start(), settings.steps, lr, groups=groups, backtrack=settings.backtrack)
     if settings.routine == "langevin":
-        return langevin(energy, init_candidate(batch, kind, generator), settings.steps, lr, settings.noise,
-                        generator=generator, groups=groups)
+        return langevin(energy, start(), settings.steps, lr, settings.noise, generator=generator, groups=groups)
     if settings.routine == "restarts":
         return random_restarts(lambda y0: gradient_descent(energy, y0, settings.steps, lr, groups=groups,
                                                            backtrack=settings.backtrack),
@@ -60,8 +62,7 @@ def search_trajectory(model: EnergyModel, batch: GraphBatch, kind: str, settings
            if model.cfg.noise_levels else energy for lvl in range(levels)]
     scale = settings.lr if settings.lr is not None else 1.0
     per_level = max(1, settings.steps // levels)
-    return annealed(fns, init_candidate(batch, kind, generator), per_level, [scale * float(s) ** 2 for s in sig],
-                    groups=groups)
+    return annealed(fns, start(), per_level, [scale * float(s) ** 2 for s in sig], groups=groups)
 
 
 def search_candidates(model: EnergyModel, batch: GraphBatch, kind: str, settings: SearchSettings,
@@ -82,23 +83,60 @@ class EnergySolver:
         self.model = run.model(self.device)
         self.kind = run.config.energy_config.candidate
         self.settings = run.config.search_settings(steps=search_steps, **overrides)
+        self.init_model = None
+        if self.settings.init != "random":
+            from ..train import find_run
+
+            gen = find_run(self.settings.init)
+            if gen is None or not hasattr(gen, "model") or self.kind != "distance":
+                raise ValueError(f"search init {self.settings.init!r} must name a cached generator run "
+                                 "(and the energy must score distances)")
+            self.init_model = gen.model(self.device)
 
     def trajectory(self, graphs) -> tuple[GraphBatch, Trajectory]:
         """The full search trajectory on one batch of graphs (for plots and widgets)."""
         batch = collate(graphs, with_targets=False).to(self.device)
         gen = torch.Generator().manual_seed(self.settings.seed)
-        return batch, search_trajectory(self.model, batch, self.kind, self.settings, gen)
+        y0 = None
+        if self.init_model is not None:
+            with torch.no_grad():
+                y0 = self.init_model(batch).dist.float()
+        return batch, search_trajectory(self.model, batch, self.kind, self.settings, gen, y0)
 
     def solve(self, graphs):
+        return self.solve_budgets(graphs, [self.settings.steps])[self.settings.steps]
+
+    def solve_budgets(self, graphs, budgets) -> dict[int, list]:
+        """Predictions after each budget of steps.
+
+        Gradient descent and Langevin are deterministic given the seed, so a smaller budget's
+        trajectory is a prefix of the largest one: one search serves every budget (the answer
+        at budget k is the best, or last, iterate among its first k steps). Annealed ladders
+        and restarts depend on the total budget, so each budget gets its own search.
+        """
+        budgets = sorted(set(int(k) for k in budgets))
+        groups = [budgets] if self.settings.routine in ("gd", "langevin") else [[k] for k in budgets]
+        out: dict[int, list] = {}
+        for group in groups:
+            old, self.settings = self.settings, replace(self.settings, steps=group[-1])
+            try:
+                out.update(self._prefix_solve(graphs, group))
+            finally:
+                self.settings = old
+        return out
+
+    def _prefix_solve(self, graphs, budgets) -> dict[int, list]:
+        out = {k: [None] * len(graphs) for k in budgets}
         order = sorted(range(len(graphs)), key=lambda i: graphs[i].num_nodes)
-        preds = [None] * len(graphs)
         for start in range(0, len(order), self.batch_size):
             idx = order[start:start + self.batch_size]
             batch, traj = self.trajectory([graphs[i] for i in idx])
-            y = traj.best() if self.settings.keep_best else traj.final()
-            for i, p in zip(idx, decode(batch, self.kind, y)):
-                preds[i] = p
-        return preds
+            for k in budgets:
+                prefix = Trajectory(traj.candidates[: k + 1], traj.energies[: k + 1], groups=traj.groups)
+                y = prefix.best() if self.settings.keep_best else prefix.final()
+                for i, p in zip(idx, decode(batch, self.kind, y)):
+                    out[k][i] = p
+        return out
 
     def describe(self) -> dict:
         return {"run": self.name, **asdict(self.settings)}

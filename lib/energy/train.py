@@ -125,16 +125,30 @@ class EnergyRun:
 
     def evaluate(self, split: str, num_graphs: int, device: str = "auto", **search_overrides) -> dict:
         """Metrics of search + decoding on a named split, cached in the run folder."""
-        settings = self.config.search_settings(**search_overrides)
-        key = json.dumps({"split": split, "num_graphs": num_graphs, **settings.__dict__}, sort_keys=True)
+        steps = search_overrides.pop("search_steps", None)
+        return self.evaluate_budgets(split, num_graphs, [steps if steps is not None else
+                                                         self.config.search_settings().steps],
+                                     device, **search_overrides)[0]
+
+    def evaluate_budgets(self, split: str, num_graphs: int, budgets, device: str = "auto",
+                         **search_overrides) -> list[dict]:
+        """Metrics at several search budgets (one search where the routine allows), cached."""
+        def key(k):
+            settings = self.config.search_settings(steps=k, **search_overrides)
+            return json.dumps({"split": split, "num_graphs": num_graphs, **settings.__dict__}, sort_keys=True)
+
         cache_path = self.path / "evals.json"
         cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-        if key not in cache:
+        missing = [k for k in budgets if key(k) not in cache]
+        if missing:
             graphs = sample_split(split, num_graphs)
-            cache[key] = evaluate_predictions(graphs, self.solver(device, **search_overrides).solve(graphs))
+            solver = self.solver(device, **search_overrides)
+            found = {key(k): evaluate_predictions(graphs, preds)
+                     for k, preds in solver.solve_budgets(graphs, missing).items()}
             fresh = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-            atomic_write_json(cache_path, {**fresh, key: cache[key]})
-        return cache[key]
+            atomic_write_json(cache_path, {**fresh, **found})
+            cache.update(found)
+        return [cache[key(k)] for k in budgets]
 
 
 def load_energy_run(path: Path) -> EnergyRun:

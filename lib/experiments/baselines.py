@@ -159,3 +159,23 @@ def clrs_comparison(results: pd.DataFrame) -> pd.DataFrame:
     rows = {f"{best} (ours, no hints, best baseline)": (100 * at64.mean()[best], 100 * at64.std(ddof=1)[best])}
     rows.update(CLRS_DIJKSTRA_N64)
     return pd.DataFrame(rows, index=["pointer accuracy at n = 64 (%)", "std over seeds"]).T.round(2)
+
+
+def findings_rows(results: pd.DataFrame, runs: list[Run]) -> list[dict]:
+    """One README findings row per model (accuracies mean ± std over seeds, in %)."""
+    from ..findings import pct
+    from ..flops import flops_per_graph
+
+    graphs = sample_split("test_64", 8, with_pi=False)
+    rows = []
+    for model in dict.fromkeys(results.model):
+        d = results[results.model == model]
+        rs = [r for r in runs if r.config.label == model]
+        at = lambda split, col="pointer_accuracy": pct(d[d.split == split][col])  # noqa: E731
+        cost = "—" if not fits(rs[0], "test_64") else f"{flops_per_graph(rs[0].model(), graphs) / 1e6:.0f} MFLOPs/graph"
+        rows.append({"approach": model, "route": ROUTES.get(model, ""), "seeds": len(rs), "ID n=16": at("test_16"),
+                     "OOD n=64": at("test_64"), "OOD n=128": at("test_128"),
+                     "exact match n=64": at("test_64", "exact_match"),
+                     "train s/run": f"{np.mean([r.metrics['train_seconds'] for r in rs]):.0f}",
+                     "test-time cost": cost})
+    return rows

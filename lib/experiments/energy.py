@@ -1,0 +1,200 @@
+"""Notebook 04, energy landscapes: learned scores over (graph, candidate) pairs, how three
+training methods shape them, whether they are calibrated out of distribution, and what
+search on them finds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..batching import collate
+from ..energy.candidates import corrupt, decode, target_candidate
+from ..metrics import evaluate_predictions
+from ..oracle import verify
+from ..presets import preset
+from ..samplers import sample_split
+from ..sweep import run_sweep
+
+METHOD_PRESETS = {"irem": "energy_irem", "contrastive": "energy_contrastive", "denoise": "energy_denoise"}
+
+
+@dataclass(frozen=True)
+class EnergyStudyConfig:
+    methods: tuple[str, ...] = ("irem", "contrastive", "denoise")  # training methods compared
+    seeds: tuple[int, ...] = (0, 1, 2)  # training seeds per method
+    steps: int | None = None  # override the presets' optimizer steps (None: the preset's own)
+    train_graphs: int | None = None  # override the training-set size
+    search_steps: tuple[int, ...] = (0, 5, 10, 20, 40, 80)  # test-time search budgets (trained with 10)
+    splits: tuple[str, ...] = ("test_16", "test_64", "test_128", "maze_64")  # evaluation splits
+    eval_graphs: int = 32  # graphs per split for accuracy
+    auc_graphs: int = 32  # graphs per split for the verifier's ROC-AUC
+    auc_splits: tuple[str, ...] = ("test_16", "test_64", "test_128")  # splits for calibration
+    workers: int | None = None  # training processes (None: one per core)
+    device: str = "auto"  # "auto", "cpu" or "cuda"
+
+    def train_configs(self):
+        changes = {k: v for k, v in (("steps", self.steps), ("train_graphs", self.train_graphs)) if v is not None}
+        if self.steps is not None:
+            changes["eval_every"] = max(1, self.steps // 4)
+        return [preset(METHOD_PRESETS[m], seed=s, **changes) for m in self.methods for s in self.seeds]
+
+
+PROFILES = {
+    "full": EnergyStudyConfig(),
+    "smoke": EnergyStudyConfig(seeds=(0,), steps=6, train_graphs=32, search_steps=(0, 4), splits=("test_16", "maze_64"),
+                               eval_graphs=3, auc_graphs=3, auc_splits=("test_16", "test_64"), workers=1),
+}
+
+
+def train_all(cfg: EnergyStudyConfig) -> list:
+    """Every method × seed through the run cache."""
+    return run_sweep(cfg.train_configs(), workers=cfg.workers, device=cfg.device, desc="energy models")
+
+
+def accuracy_vs_steps(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
+    """(method, seed, split, search steps) -> pointer accuracy and exact match of search + decode."""
+    rows = []
+    for run in runs:
+        for split in cfg.splits:
+            for k, m in zip(cfg.search_steps, run.evaluate_budgets(split, cfg.eval_graphs, cfg.search_steps,
+                                                                   device=cfg.device)):
+                rows.append({"model": run.config.method, "seed": run.config.seed, "split": split, "iterations": k,
+                             "looped": True, "trained_iterations": run.config.inner_steps,
+                             "pointer_accuracy": m["pointer_accuracy"], "exact_match": m["exact_match"]})
+    return pd.DataFrame(rows)
+
+
+def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """P(score of a positive > score of a negative), ties counting half (Mann-Whitney)."""
+    scores = np.concatenate([pos, neg])
+    ranks = pd.Series(scores).rank().to_numpy()
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+@torch.no_grad()
+def verifier_scores(run, split: str, num_graphs: int, corruptions: int = 4, seed: int = 0) -> pd.DataFrame:
+    """Per graph and candidate: the learned energy, whether the candidate is the truth, its
+    distance error (mean |y - d| over reachable nodes), the wrong pointers and exact-verifier
+    violations of its decoded tree. Candidates: the truth and ``corruptions`` random
+    corruptions of it per graph (corruptions that change nothing measurable are dropped)."""
+    graphs = sample_split(split, num_graphs)
+    model = run.model("cpu")
+    kind = run.config.energy_config.candidate
+    batch = collate(graphs)
+    rng = np.random.default_rng(seed)
+    truth = target_candidate(batch, kind)
+    rows = []
+    for c in range(corruptions + 1):
+        y = truth if c == 0 else corrupt(batch, kind, truth, rng)
+        energies = model(batch, y).numpy()
+        preds = decode(batch, kind, y)
+        reach = torch.isfinite(batch.target_dist)
+        err = (y - truth).abs().where(reach, torch.zeros_like(y)) if kind == "distance" else None
+        for b, (g, p) in enumerate(zip(graphs, preds)):
+            m = evaluate_predictions([g], [p])
+            wrong = int(round((1 - m["pointer_accuracy"]) * (g.num_nodes - 1)))
+            mask = (batch.node_graph == b) & reach
+            d_err = float(err[mask].mean()) if err is not None and bool(mask.any()) else 0.0
+            if c > 0 and wrong == 0 and d_err < 1e-3:
+                continue  # the corruption missed: nothing to detect
+            rows.append({"split": split, "graph": b, "candidate": "truth" if c == 0 else "corrupted",
+                         "energy": float(energies[b]), "correct": c == 0, "wrong_pointers": wrong,
+                         "distance_error": d_err, "violations": verify(g, p.pi).num_violations})
+    return pd.DataFrame(rows)
+
+
+def paired_win_rate(scores: pd.DataFrame) -> float:
+    """Within each graph, the fraction of corruptions whose energy is above the truth's."""
+    truth = scores[scores.correct].set_index("graph").energy
+    bad = scores[~scores.correct]
+    return float((bad.energy.to_numpy() > truth.reindex(bad.graph).to_numpy()).mean()) if len(bad) else np.nan
+
+
+def verifier_auc(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
+    """Verifier quality per method and split: the pooled ROC-AUC of -energy separating the
+    truth from corruptions across graphs (needs a calibrated scale), and the paired rate at
+    which a graph's truth scores below its own corruptions (ranking within a graph)."""
+    rows = []
+    for run in runs:
+        for split in cfg.auc_splits:
+            s = verifier_scores(run, split, cfg.auc_graphs)
+            pos, neg = -s[s.correct].energy.to_numpy(), -s[~s.correct].energy.to_numpy()
+            rows.append({"method": run.config.method, "seed": run.config.seed, "split": split,
+                         "auc": _auc(pos, neg) if len(pos) and len(neg) else np.nan,
+                         "paired": paired_win_rate(s)})
+    return pd.DataFrame(rows)
+
+
+def auc_table(aucs: pd.DataFrame, metric: str = "auc") -> pd.DataFrame:
+    """``mean ± std`` over seeds of a verifier metric, method × split."""
+    g = aucs.groupby(["method", "split"])[metric]
+    text = (g.mean().map("{:.3f}".format) + " ± " + g.std(ddof=1).fillna(0).map("{:.3f}".format)).unstack("split")
+    return text[[s for s in ("test_16", "test_64", "test_128") if s in text.columns]]
+
+
+@torch.no_grad()
+def energy_slices(run, graph_split: str = "test_16", index: int = 0, radius: float = 0.3, points: int = 41,
+                  seed: int = 0) -> dict:
+    """1-D and 2-D slices of the energy through the true distances of one graph.
+
+    Directions: a random unit direction, and the "error" direction from the truth to a
+    corrupted candidate (unit length). Returns the grids and energies for plotting.
+    """
+    g = sample_split(graph_split, index + 1)[index]
+    batch = collate([g])
+    model = run.model("cpu")
+    kind = run.config.energy_config.candidate
+    truth = target_candidate(batch, kind)
+    rng = np.random.default_rng(seed)
+    rand = torch.from_numpy(rng.standard_normal(truth.shape)).float()
+    rand /= rand.norm()
+    err = corrupt(batch, kind, truth, rng) - truth
+    err /= err.norm().clamp(min=1e-9)
+    ts = torch.linspace(-radius, radius, points)
+    many = collate([g] * points)  # one batch element per point along a line
+
+    def along(base: torch.Tensor, direction: torch.Tensor) -> np.ndarray:
+        ys = base.unsqueeze(0) + ts.unsqueeze(1) * direction.unsqueeze(0)  # [points, N]
+        return model(many, ys.reshape(-1)).numpy()
+
+    line = {"random": along(truth, rand), "error": along(truth, err)}
+    grid = np.stack([along(truth + b * rand, err) for b in ts])  # rows: random offset, cols: error offset
+    return {"t": ts.numpy(), "line": line, "grid": grid, "graph": g}
+
+
+def summary(acc: pd.DataFrame, aucs: pd.DataFrame) -> str:
+    """Which method wins, by how much, and how calibration moves out of distribution."""
+    best = acc.groupby(["model", "split", "iterations"])["pointer_accuracy"].mean()
+    lines = []
+    for split in dict.fromkeys(acc.split):
+        s = best.xs(split, level="split")
+        top = s.groupby(level="model").max().sort_values(ascending=False)
+        lines.append(f"{split}: best method {top.index[0]} at {100 * top.iloc[0]:.1f}% (best search budget), "
+                     + ", ".join(f"{m} {100 * v:.1f}%" for m, v in top.iloc[1:].items()) + ".")
+    a = aucs.groupby(["method", "split"])["auc"].mean().unstack("split")
+    for method, row in a.iterrows():
+        lines.append(f"verifier AUC of {method}: " + ", ".join(f"{s} {v:.3f}" for s, v in row.items()) + ".")
+    return "\n".join(lines)
+
+
+def all_scores(run, cfg: EnergyStudyConfig) -> pd.DataFrame:
+    """`verifier_scores` of one run on every calibration split, stacked."""
+    return pd.concat([verifier_scores(run, s, cfg.auc_graphs) for s in cfg.auc_splits], ignore_index=True)
+
+
+def best_run(runs, acc: pd.DataFrame, split: str = "test_64"):
+    """The run (method and seed) with the best pointer accuracy on ``split`` at any budget."""
+    s = acc[acc.split == split] if split in set(acc.split) else acc
+    top = s.sort_values("pointer_accuracy", ascending=False).iloc[0]
+    return next(r for r in runs if r.config.method == top.model and r.config.seed == top.seed)
+
+
+def explorer(run, split: str = "maze_64", index: int = 0, steps: int = 80):
+    """A `SearchExplorer` on one graph for the widget section."""
+    from ..widgets import SearchExplorer
+
+    graph = sample_split(split, index + 1)[index]
+    return SearchExplorer(run.solver("cpu", search_steps=steps), graph)

@@ -1,0 +1,208 @@
+"""Notebook 03: is test-time recurrence a fancy regularizer?
+
+Controlled comparisons at n <= 16: weight-tied recurrence against untied depth at matched
+compute and at matched parameters, each with and without explicit regularizers, and the
+recurrent model with and without the progressive loss. Every configuration runs over
+several seeds; comparisons come with confidence intervals and Welch tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..batching import collate
+from ..diagnostics import parameter_norm, sharpness
+from ..models.base import pointer_loss
+from ..samplers import sample_split
+from ..significance import compare, mean_ci, verdict
+from ..sweep import run_sweep
+from ..train import TrainConfig, evaluate_model
+
+#: The two architectures under test (matched compute: 6 rounds each) and the shallow control.
+ARCHITECTURES = {
+    "tied": ("looped_gnn", {"iterations": 6, "progressive_alpha": 0.0}),
+    "tied+progressive": ("looped_gnn", {"iterations": 6, "progressive_alpha": 0.5}),
+    "untied": ("gnn", {"layers": 6}),
+    "untied shallow": ("gnn", {"layers": 1}),
+}
+
+#: Explicit regularizers and their strengths: name -> (TrainConfig or model field, values).
+REGULARIZERS = {
+    "weight decay": ("weight_decay", (0.1, 1.0)),
+    "dropout": ("dropout", (0.1, 0.3)),
+    "input noise": ("weight_noise", (0.05, 0.2)),
+    "early stopping": ("early_stopping", (True,)),
+}
+
+
+@dataclass(frozen=True)
+class RegularizationConfig:
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # training seeds per configuration
+    hidden: int = 32  # width of every model (small, so that the sweep fits the budget)
+    steps: int = 1500  # optimizer steps per run
+    train_graphs: int = 1000  # training-set size
+    regularized: tuple[str, ...] = ("tied", "untied")  # architectures that get the regularizer sweep
+    eval_graphs: int = 64  # graphs per evaluation split
+    train_eval_graphs: int = 256  # training graphs re-scored for the training accuracy
+    sharpness_rho: float = 0.05  # relative size of the random weight perturbations
+    sharpness_draws: int = 8  # perturbations averaged per run
+    iterations: tuple[int, ...] = (1, 2, 3, 6, 12, 24)  # test-time iterations for the tied models
+    workers: int | None = None  # training processes (None: one per core)
+    device: str = "auto"  # "auto", "cpu" or "cuda"
+
+
+PROFILES = {
+    "full": RegularizationConfig(),
+    "smoke": RegularizationConfig(seeds=(0, 1), hidden=8, steps=8, train_graphs=32, eval_graphs=4,
+                                  train_eval_graphs=8, sharpness_draws=2, iterations=(1, 6), workers=1),
+}
+
+
+def configurations(cfg: RegularizationConfig) -> dict[str, TrainConfig]:
+    """Name -> training config (seed 0) for every configuration of the study."""
+    out = {}
+    for arch, (model, args) in ARCHITECTURES.items():
+        base = TrainConfig(model=model, model_args={"hidden": cfg.hidden, **args}, steps=cfg.steps,
+                           train_graphs=cfg.train_graphs, distance_weight=1.0, eval_every=max(1, cfg.steps // 6))
+        out[arch] = base
+        if arch not in cfg.regularized:
+            continue
+        for reg, (field, values) in REGULARIZERS.items():
+            for v in values:
+                name = f"{arch} + {reg}" + ("" if v is True else f" {v}")
+                if field == "dropout":
+                    out[name] = base.replace(model_args={**base.model_args, "dropout": v})
+                else:
+                    out[name] = base.replace(**{field: v})
+    return {name: c.replace(label=name) for name, c in out.items()}
+
+
+def train_all(cfg: RegularizationConfig) -> dict[str, list]:
+    """Every configuration × seed through the sweep runner (parallel, resumable)."""
+    confs = configurations(cfg)
+    flat = [c.replace(seed=s) for c in confs.values() for s in cfg.seeds]
+    runs = run_sweep(flat, workers=cfg.workers, device=cfg.device, desc="regularization sweep")
+    k = len(cfg.seeds)
+    return {name: runs[i * k:(i + 1) * k] for i, name in enumerate(confs)}
+
+
+def _loss(model, graphs, device) -> float:
+    from ..seeding import resolve_device
+    import torch
+
+    batch = collate(graphs).to(resolve_device(device))
+    with torch.no_grad():
+        return float(pointer_loss(batch, model.eval()(batch).pointer_logits))
+
+
+def measure(runs: dict[str, list], cfg: RegularizationConfig) -> pd.DataFrame:
+    """One row per (configuration, seed): accuracies, losses, gaps, norm and sharpness."""
+    train_graphs = sample_split("train", cfg.train_eval_graphs)
+    splits = {"id": sample_split("test_16", cfg.eval_graphs), "ood64": sample_split("test_64", cfg.eval_graphs),
+              "ood128": sample_split("test_128", cfg.eval_graphs)}
+    sharp_batch = collate(train_graphs[:64])
+    rows = []
+    for name, rs in runs.items():
+        for run in rs:
+            model = run.model(cfg.device)
+            row = {"config": name, "seed": run.config.seed, "parameters": run.metrics["parameters"],
+                   "train_acc": evaluate_model(model, train_graphs, device=cfg.device)["pointer_accuracy"],
+                   "train_loss": _loss(model, train_graphs, cfg.device)}
+            for key, graphs in splits.items():
+                row[f"{key}_acc"] = run.evaluate(f"test_{ {'id': 16, 'ood64': 64, 'ood128': 128}[key]}",
+                                                 cfg.eval_graphs, device=cfg.device)["pointer_accuracy"]
+            row["id_loss"] = _loss(model, splits["id"], cfg.device)
+            row["gap_id"] = row["train_acc"] - row["id_acc"]
+            row["gap_ood64"] = row["train_acc"] - row["ood64_acc"]
+            row["param_norm"] = parameter_norm(model)
+            row["sharpness"] = sharpness(model.cpu(), sharp_batch, cfg.sharpness_rho, cfg.sharpness_draws,
+                                         seed=run.config.seed)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Configuration -> mean ± 95% CI (t, over seeds) of the main measurements (accuracies in %)."""
+    cols = {"train_acc": 100, "id_acc": 100, "ood64_acc": 100, "ood128_acc": 100, "gap_ood64": 100,
+            "param_norm": 1, "sharpness": 1}
+    out = {}
+    for name, d in results.groupby("config", sort=False):
+        row = {"parameters": int(d.parameters.iloc[0]), "seeds": len(d)}
+        for col, scale in cols.items():
+            m, h = mean_ci(scale * d[col])
+            row[col] = f"{m:.1f} ± {h:.1f}" if scale == 100 else f"{m:.3g} ± {h:.2g}"
+        out[name] = row
+    return pd.DataFrame(out).T
+
+
+def comparisons(results: pd.DataFrame, metric: str = "ood64_acc") -> list[str]:
+    """The study's comparisons, each as one sentence with a CI and a Welch p-value."""
+    by = {name: d[metric].to_numpy() for name, d in results.groupby("config", sort=False)}
+    pairs = [("tied", "untied", "tied vs untied at matched compute (6 rounds)"),
+             ("tied", "untied shallow", "tied vs shallow untied at matched parameters"),
+             ("tied+progressive", "tied", "progressive loss vs fixed-T training (tied)")]
+    for arch in ("tied", "untied"):
+        pairs += [(name, arch, f"{name} vs {arch}") for name in by if name.startswith(f"{arch} + ")]
+    out = []
+    for a, b, what in pairs:
+        if a in by and b in by and len(by[a]) > 1 and len(by[b]) > 1:
+            out.append(verdict(compare(by[a], by[b]), f"{what} [{metric}]"))
+    return out
+
+
+def regularizer_curves(results: pd.DataFrame) -> pd.DataFrame:
+    """Long table for the gap-vs-strength figure: architecture, regularizer, strength, gap."""
+    rows = []
+    for name, d in results.groupby("config", sort=False):
+        arch, _, rest = name.partition(" + ")
+        if arch not in ("tied", "untied"):
+            continue
+        for reg, (field, values) in REGULARIZERS.items():
+            if rest and not rest.startswith(reg):
+                continue
+            strength = 0.0 if not rest else (1.0 if reg == "early stopping" else float(rest.split()[-1]))
+            for _, r in d.iterrows():
+                rows.append({"architecture": arch, "regularizer": reg, "strength": strength, "seed": r.seed,
+                             "gap_ood64": r.gap_ood64, "ood64_acc": r.ood64_acc, "id_acc": r.id_acc})
+    return pd.DataFrame(rows)
+
+
+def iteration_curves(runs: dict[str, list], cfg: RegularizationConfig) -> pd.DataFrame:
+    """Accuracy against test-time iterations for the tied configurations (no regularizer)."""
+    rows = []
+    for name in ("tied", "tied+progressive"):
+        for run in runs.get(name, []):
+            for split in ("test_16", "test_64"):
+                for k in cfg.iterations:
+                    m = run.evaluate(split, cfg.eval_graphs, device=cfg.device, iterations=k)
+                    rows.append({"model": name, "seed": run.config.seed, "split": split, "iterations": k,
+                                 "looped": True, "trained_iterations": 6, "pointer_accuracy": m["pointer_accuracy"],
+                                 "exact_match": m["exact_match"]})
+    return pd.DataFrame(rows)
+
+
+def conclusion(results: pd.DataFrame) -> str:
+    """The study's answer in two sentences, with the numbers pulled from the results."""
+    by = {name: d for name, d in results.groupby("config", sort=False)}
+    c_compute = compare(by["tied"].ood64_acc, by["untied"].ood64_acc)
+    c_params = compare(by["tied"].ood64_acc, by["untied shallow"].ood64_acc)
+    regs = [(name, compare(d.ood64_acc, by[name.split(" + ")[0]].ood64_acc)) for name, d in by.items()
+            if " + " in name]
+    helped = [n for n, c in regs if c["p"] < 0.05 and c["diff"] > 0]
+    best = max(regs, key=lambda nc: nc[1]["diff"]) if regs else None
+    corr_norm = np.corrcoef(results.param_norm, results.ood64_acc)[0, 1]
+    corr_sharp = np.corrcoef(results.sharpness, results.ood64_acc)[0, 1]
+    s1 = (f"At matched compute, weight tying changes OOD accuracy at n = 64 by {100 * c_compute['diff']:+.1f} points "
+          f"(p = {c_compute['p']:.3f}) and, against the shallow untied model with about the same parameters, by "
+          f"{100 * c_params['diff']:+.1f} points (p = {c_params['p']:.3f}); ")
+    s1 += (f"of the explicit regularizers, {len(helped)} of {len(regs)} settings improve OOD accuracy significantly"
+           + (f" (largest effect: {best[0]}, {100 * best[1]['diff']:+.1f} points)." if best else "."))
+    s2 = (f"Across all runs OOD accuracy correlates with parameter norm at r = {corr_norm:+.2f} and with sharpness at "
+          f"r = {corr_sharp:+.2f}, so "
+          + ("recurrence behaves like a regularizer here only if its effect is matched by the explicit ones above."
+             if helped else "none of the explicit regularizers reproduces what recurrence does, "
+                            "and recurrence is not simply a regularizer on this task."))
+    return s1 + "\n" + s2

@@ -1,0 +1,37 @@
+"""Confidence intervals and two-sample tests over seeds (small samples: Student t)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def mean_ci(values, level: float = 0.95) -> tuple[float, float]:
+    """Mean and the half-width of its t confidence interval (0 for a single value)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return (float(x.mean()) if x.size else float("nan"), 0.0)
+    half = stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    return float(x.mean()), float(half)
+
+
+def compare(a, b, level: float = 0.95) -> dict:
+    """Welch's t-test of mean(a) - mean(b), with the difference's confidence interval."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    diff = a.mean() - b.mean()
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = np.sqrt(va + vb)
+    if se == 0:
+        return {"diff": float(diff), "ci": 0.0, "p": 1.0 if diff == 0 else 0.0, "df": float(a.size + b.size - 2)}
+    df = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    t = diff / se
+    return {"diff": float(diff), "ci": float(stats.t.ppf(0.5 + level / 2, df) * se),
+            "p": float(2 * stats.t.sf(abs(t), df)), "df": float(df)}
+
+
+def verdict(result: dict, what: str, alpha: float = 0.05, unit: str = " points", scale: float = 100.0) -> str:
+    """One honest sentence about a comparison from `compare`."""
+    d, ci, p = scale * result["diff"], scale * result["ci"], result["p"]
+    sig = "significant" if p < alpha else "not significant"
+    return f"{what}: {d:+.1f}{unit} (95% CI {d - ci:+.1f} to {d + ci:+.1f}; Welch p = {p:.3f}, {sig} at {alpha})."

@@ -1,0 +1,84 @@
+"""Energy models, their three training methods, decoding and the energy solver."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lib.batching import collate
+from lib.cli import main
+from lib.energy import EnergyConfig, EnergyModel, EnergyTrainConfig, train_energy
+from lib.energy.candidates import corrupt, decode, target_candidate
+from lib.graphs import Graph, write_jsonl
+from lib.metrics import evaluate_predictions
+from lib.runs import RunCache
+from lib.samplers import sample_split
+from lib.seeding import set_seed
+
+TINY = dict(energy_args={"candidate": "distance", "hidden": 8, "layers": 1, "aggregation": "min",
+                         "layer_norm": False, "edge_weighting": "mean"},
+            train_graphs=16, steps=4, batch_size=4, eval_every=2, val_graphs=4, inner_steps=3, truncate=2,
+            negatives=2)
+
+
+@pytest.mark.parametrize("kind", ["distance", "pointer"])
+def test_one_energy_per_graph_and_invariant_to_relabelling(kind):
+    set_seed(0)
+    model = EnergyModel(EnergyConfig(candidate=kind, hidden=8, layers=1))
+    g = sample_split("test_16", 1)[0]
+    perm = np.random.default_rng(0).permutation(g.num_nodes)
+    h = Graph.from_arrays(g.num_nodes, int(perm[g.source]), perm[g.senders], perm[g.receivers], g.weights)
+    b, c = collate([g]), collate([h])
+    yb, yc = target_candidate(b, kind), target_candidate(c, kind)
+    assert model(b, yb).shape == (1,)
+    assert torch.allclose(model(b, yb), model(c, yc), atol=1e-5)
+    big = collate(sample_split("test_128", 2))
+    assert model(big, target_candidate(big, kind)).shape == (2,)  # any n
+
+
+@pytest.mark.parametrize("kind", ["distance", "pointer"])
+def test_decoding_the_truth_is_perfect_and_corruptions_are_not(kind):
+    graphs = sample_split("test_16", 8)
+    b = collate(graphs)
+    truth = target_candidate(b, kind)
+    assert evaluate_predictions(graphs, decode(b, kind, truth))["pointer_accuracy"] == 1.0
+    bad = corrupt(b, kind, truth, np.random.default_rng(0))
+    assert not torch.equal(bad, truth)
+
+
+@pytest.mark.parametrize("method", ["irem", "contrastive", "denoise"])
+def test_each_training_method_runs_and_is_deterministic(tmp_path, method):
+    cfg = EnergyTrainConfig(method=method, **TINY)
+    a = train_energy(cfg, RunCache(tmp_path / "a"), device="cpu", progress=False)
+    b = train_energy(cfg, RunCache(tmp_path / "b"), device="cpu", progress=False)
+    assert a.metrics["curve"] == b.metrics["curve"] and len(a.metrics["curve"]["step"]) == 2
+    m = a.evaluate("test_16", 4, device="cpu", search_steps=3)
+    assert 0 <= m["pointer_accuracy"] <= 1
+
+
+def test_budgets_from_one_search_equal_separate_searches(tmp_path):
+    run = train_energy(EnergyTrainConfig(method="irem", **TINY), RunCache(tmp_path), device="cpu", progress=False)
+    graphs = sample_split("test_16", 4)
+    together = run.solver("cpu").solve_budgets(graphs, [2, 5])
+    for k in (2, 5):
+        alone = run.solver("cpu", search_steps=k).solve(graphs)
+        assert all(np.array_equal(x.pi, y.pi) for x, y in zip(together[k], alone))
+
+
+def test_bad_energy_configs_are_clear_errors():
+    with pytest.raises(ValueError, match="unknown training method"):
+        EnergyTrainConfig(method="gan")
+    with pytest.raises(ValueError, match="unknown candidate kind"):
+        EnergyConfig(candidate="flows")
+    with pytest.raises(ValueError, match="unknown search routine"):
+        EnergyTrainConfig(search={"routine": "bfs"})
+
+
+def test_cli_evaluates_an_energy_run_with_search_steps(tmp_path, capsys):
+    run = train_energy(EnergyTrainConfig(method="irem", label="tiny-energy", **TINY), progress=False)
+    data = write_jsonl(sample_split("grid_64", 2), tmp_path / "grid.jsonl")
+    assert main(["evaluate", "--solver", run.name, "--data", str(data), "--search-steps", "4"]) == 0
+    assert json.loads(capsys.readouterr().out)["num_graphs"] == 2
+    assert main(["evaluate", "--solver", run.name, "--data", str(data), "--iterations", "4"]) == 2
+    assert "--search-steps" in capsys.readouterr().err

@@ -1,0 +1,83 @@
+"""The sweep runner: parallel, cached, and resumable after a kill."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from lib.presets import PRESETS
+from lib.runs import RunCache
+from lib.sweep import run_sweep
+
+TINY = PRESETS["tiny"]
+CONFIGS = [TINY.replace(seed=s) for s in range(4)]
+
+
+def test_sweep_returns_runs_in_order_and_serves_the_cache(tmp_path, monkeypatch):
+    cache = RunCache(tmp_path)
+    runs = run_sweep(CONFIGS[:2], workers=1, cache=cache, progress=False)
+    assert [r.config.seed for r in runs] == [0, 1]
+    monkeypatch.setattr("lib.sweep.train_any", lambda *a, **k: pytest.fail("retrained a finished run"))
+    again = run_sweep(CONFIGS[:2], workers=1, cache=cache, progress=False)
+    assert [r.path for r in again] == [r.path for r in runs]
+
+
+def test_interrupted_sweep_resumes_without_retraining(tmp_path, monkeypatch):
+    import lib.sweep
+
+    cache = RunCache(tmp_path)
+    real = lib.sweep.train_any
+    calls = []
+
+    def killed_on_third(cfg, *a, **k):
+        calls.append(cfg.seed)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("killed")
+        return real(cfg, *a, **k)
+
+    monkeypatch.setattr(lib.sweep, "train_any", killed_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(CONFIGS, workers=1, cache=cache, progress=False)
+    assert len(cache.entries()) == 2
+    calls.clear()
+    runs = run_sweep(CONFIGS, workers=1, cache=cache, progress=False)
+    assert calls == [2, 3]  # only the unfinished configs trained
+    assert [r.config.seed for r in runs] == [0, 1, 2, 3]
+
+
+def test_parallel_sweep_matches_serial(tmp_path):
+    serial = run_sweep(CONFIGS[:2], workers=1, cache=RunCache(tmp_path / "a"), progress=False)
+    parallel = run_sweep(CONFIGS[:2], workers=2, cache=RunCache(tmp_path / "b"), progress=False)
+    assert [r.metrics["curve"] for r in serial] == [r.metrics["curve"] for r in parallel]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="uses POSIX signals")
+def test_sweep_killed_with_sigkill_completes_on_restart(tmp_path):
+    """A real kill -9 of a sweep process: the restart trains only what is missing."""
+    root = tmp_path / "runs"
+    script = tmp_path / "sweep.py"
+    script.write_text(textwrap.dedent(f"""
+        from lib.presets import PRESETS
+        from lib.runs import RunCache
+        from lib.sweep import run_sweep
+        if __name__ == "__main__":
+            cfgs = [PRESETS["tiny"].replace(seed=s, steps=60) for s in range(6)]
+            run_sweep(cfgs, workers=1, cache=RunCache({str(root)!r}), progress=False)
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=os.getcwd())
+    cache = RunCache(root)
+    deadline = time.time() + 120
+    while len(cache.entries()) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = {p.name: (p / "model.pt").stat().st_mtime_ns for p in cache.entries()}
+    assert 2 <= len(done) < 6, "the sweep was not interrupted mid-way"
+    subprocess.run([sys.executable, str(script)], check=True, cwd=os.getcwd())
+    after = {p.name: (p / "model.pt").stat().st_mtime_ns for p in cache.entries()}
+    assert len(after) == 6
+    assert all(after[name] == mtime for name, mtime in done.items())  # finished runs untouched
