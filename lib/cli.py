@@ -73,10 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_summary(run) -> dict:
     m = run.metrics
     return {"name": run.name, "kind": getattr(run.config, "KIND", "graph"), "label": run.config.label,
-            "model": run.config.model, "seed": run.config.seed, "steps": run.config.steps,
+            "model": run.config.model, "seed": run.config.seed, "steps": getattr(run.config, "steps", None),
             "parameters": m.get("parameters"),
             "train_seconds": round(m.get("train_seconds", float("nan")), 1),
-            "final_val_pointer_accuracy": m.get("final_val_pointer_accuracy")}
+            "final_val_pointer_accuracy": m.get("final_val_pointer_accuracy")}  # None for composite runs
 
 
 def cmd_runs(args):

@@ -408,3 +408,49 @@ def plot_ood_vs(results, xs=(("param_norm", "parameter norm"), ("sharpness", "sh
     np.atleast_1d(axes)[-1].legend(fontsize=8, frameon=False, title="architecture")
     fig.tight_layout()
     return fig
+
+
+def plot_compute_matched(df, title: str = "") -> Figure:
+    """Accuracy against counted FLOPs per graph (log), one line per approach, one panel per split."""
+    splits = list(dict.fromkeys(df.split))
+    fig, axes = plt.subplots(1, len(splits), figsize=(3.8 * len(splits), 3.8), squeeze=False, sharey=True)
+    for ax, split in zip(axes[0], splits):
+        d = df[df.split == split]
+        for i, name in enumerate(dict.fromkeys(d.approach)):
+            a = d[d.approach == name]
+            g = a.groupby("budget").agg(flops=("flops", "mean"), acc=("pointer_accuracy", "mean"),
+                                        std=("pointer_accuracy", "std")).sort_values("flops")
+            ax.errorbar(g.flops, g.acc, yerr=g["std"].fillna(0), marker="o", capsize=2, color=PALETTE[i % 10],
+                        label=name)
+        ax.set_xscale("log")
+        ax.set_xlabel("counted FLOPs per graph")
+        ax.set_title(split, fontsize=10)
+    axes[0][0].set_ylabel("pointer accuracy")
+    axes[0][0].set_ylim(0, 1.02)
+    axes[0][-1].legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle(title or "Compute-matched: accuracy against test-time FLOPs per graph (mean ± std over seeds)",
+                 fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_asymmetry(df) -> Figure:
+    """Against training-set size: generator accuracy, verifier discrimination, verifier + search
+    accuracy; one panel per split, mean ± std over seeds."""
+    splits = list(dict.fromkeys(df.split))
+    cols = ["generator accuracy", "verifier paired rate", "verifier AUC", "verifier + search accuracy"]
+    fig, axes = plt.subplots(1, len(splits), figsize=(3.8 * len(splits), 3.8), squeeze=False, sharey=True)
+    for ax, split in zip(axes[0], splits):
+        d = df[df.split == split]
+        for i, col in enumerate(cols):
+            mean, std = _mean_std(d, "train graphs", col)
+            ax.errorbar(mean.index, mean.values, yerr=std.values, marker="o", capsize=3, color=PALETTE[i], label=col)
+        ax.set_xscale("log")
+        ax.set_xlabel("training graphs (the same for both)")
+        ax.set_title(split, fontsize=10)
+    axes[0][0].set_ylim(0, 1.02)
+    axes[0][0].set_ylabel("accuracy / AUC / rate")
+    axes[0][-1].legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle("Is verifying easier to learn? Generator and verifier trained on the same graphs", fontsize=11)
+    fig.tight_layout()
+    return fig

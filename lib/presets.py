@@ -6,6 +6,7 @@ Sizes are chosen for 2 CPU cores; every preset carries its seed (override with -
 from __future__ import annotations
 
 from .energy.train import EnergyTrainConfig
+from .headline import HeadlineConfig
 from .train import TrainConfig
 
 _BASE = TrainConfig(steps=3000, distance_weight=1.0)
@@ -14,7 +15,7 @@ _BASE = TrainConfig(steps=3000, distance_weight=1.0)
 #: averaged per receiver so the energy's scale does not grow with the degree.
 _ENERGY_ARGS = {"candidate": "distance", "layers": 1, "aggregation": "min", "layer_norm": False,
                 "edge_weighting": "mean"}
-_ENERGY = EnergyTrainConfig(energy_args=_ENERGY_ARGS, steps=1500)
+_ENERGY = EnergyTrainConfig(energy_args=_ENERGY_ARGS, steps=1000)
 
 PRESETS: dict[str, TrainConfig | EnergyTrainConfig] = {
     # -- baselines (notebook 01) --------------------------------------------------------------
@@ -34,9 +35,15 @@ PRESETS: dict[str, TrainConfig | EnergyTrainConfig] = {
     "energy_irem": _ENERGY.replace(method="irem", label="energy_irem"),
     "energy_contrastive": _ENERGY.replace(method="contrastive", label="energy_contrastive"),
     "energy_denoise": _ENERGY.replace(method="denoise", label="energy_denoise"),
+    "energy_residual": _ENERGY.replace(method="residual", residual_power=1.0, label="energy_residual"),
+    # -- the headline (notebook 05): generator proposes, learned verifier + search repairs ----
+    "headline": HeadlineConfig(label="headline"),
     # -- a seconds-long config for tests and smoke runs ---------------------------------------
     "tiny": TrainConfig(model="gnn", model_args={"hidden": 16, "layers": 2}, train_graphs=64, steps=20,
                         batch_size=8, eval_every=10, val_graphs=8, label="tiny"),
+    "energy_residual_tiny": _ENERGY.replace(method="residual", residual_power=1.0, energy_args={**_ENERGY_ARGS,
+                                            "hidden": 8}, train_graphs=32, steps=6, batch_size=8, eval_every=3,
+                                            val_graphs=4, label="energy_residual_tiny"),
 }
 
 
@@ -53,6 +60,8 @@ ROUTES: dict[str, str] = {
     "energy_irem": "learned verifier (aligned min prior) + search",
     "energy_contrastive": "learned verifier (aligned min prior) + search",
     "energy_denoise": "learned verifier (aligned min prior) + search",
+    "energy_residual": "learned verifier (aligned min prior) + search",
+    "headline": "generator + learned verifier (aligned min prior) + search",
     "tiny": "imitation + graph prior",
 }
 

@@ -68,10 +68,14 @@ def atomic_write_json(path: Path, data: Any) -> None:
 RUN_KINDS: dict[str, str] = {
     "graph": "lib.train:load_run",
     "energy": "lib.energy.train:load_energy_run",
+    "headline": "lib.headline:load_headline_run",
+    "sequence": "lib.seqtrain:load_sequence_run",
 }
 TRAINERS: dict[str, str] = {
     "graph": "lib.train:train",
     "energy": "lib.energy.train:train_energy",
+    "headline": "lib.headline:train_headline",
+    "sequence": "lib.seqtrain:train_sequence",
 }
 
 

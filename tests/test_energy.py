@@ -82,3 +82,33 @@ def test_cli_evaluates_an_energy_run_with_search_steps(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["num_graphs"] == 2
     assert main(["evaluate", "--solver", run.name, "--data", str(data), "--iterations", "4"]) == 2
     assert "--search-steps" in capsys.readouterr().err
+
+
+def test_residual_method_learns_the_exact_local_check(tmp_path):
+    """The residual verifier regresses |y_v - min_u (y_u + w_uv)|; its targets vanish at the truth."""
+    from lib.energy.train import bellman_residual
+
+    graphs = sample_split("test_64", 4)
+    b = collate(graphs)
+    truth = target_candidate(b, "distance")
+    assert bellman_residual(b, truth).abs().max() < 1e-5
+    bad = truth.clone()
+    bad[1] += 0.5
+    assert bellman_residual(b, bad)[1] == pytest.approx(0.5, abs=1e-5)
+    run = train_energy(EnergyTrainConfig(method="residual", **TINY), RunCache(tmp_path), device="cpu", progress=False)
+    assert run.metrics["curve"]["train_loss"][-1] < run.metrics["curve"]["train_loss"][0]
+
+
+def test_headline_trains_both_parts_and_solves(tmp_path, monkeypatch):
+    from lib.headline import HeadlineConfig
+    from lib.presets import PRESETS
+    from lib.runs import train_any
+
+    monkeypatch.setitem(PRESETS, "tiny_energy", EnergyTrainConfig(method="residual", **TINY))
+    cfg = HeadlineConfig(generator="tiny", verifier="tiny_energy", search_steps=3)
+    run = train_any(cfg, RunCache(tmp_path), device="cpu", progress=False)
+    gen, ver = run.part_runs()
+    assert gen.config.label == "tiny" and ver.config.method == "residual"
+    graphs = sample_split("test_16", 3)
+    assert len(run.solver("cpu").solve(graphs)) == 3
+    assert 0 <= run.evaluate("test_16", 3, device="cpu")["pointer_accuracy"] <= 1

@@ -104,6 +104,11 @@ class EnergyModel(nn.Module):
 
     def forward(self, batch: GraphBatch, y: torch.Tensor, level: torch.Tensor | None = None) -> torch.Tensor:
         """Energies [B] of candidates ``y`` ([N] distances or [C] pointer logits)."""
+        out = torch.zeros(batch.num_graphs, dtype=y.dtype, device=y.device)
+        return out.index_add(0, batch.node_graph, self.node_energies(batch, y, level))
+
+    def node_energies(self, batch: GraphBatch, y: torch.Tensor, level: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-node energies [N]: each node's term plus the terms of its incoming edges."""
         x, e = self.features(batch, y, level)
         node_in, edge_in = x, e
         if self.layers:
@@ -119,6 +124,4 @@ class EnergyModel(nn.Module):
         if self.cfg.edge_weighting == "mean":
             deg = torch.bincount(batch.receivers, minlength=batch.num_nodes).clamp(min=1).to(edge_e.dtype)
             edge_e = edge_e / deg[batch.receivers]
-        out = torch.zeros(batch.num_graphs, dtype=y.dtype, device=y.device)
-        out = out.index_add(0, batch.node_graph, node_e)
-        return out.index_add(0, batch.node_graph[batch.senders], edge_e)
+        return node_e.index_add(0, batch.receivers, edge_e)

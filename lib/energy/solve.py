@@ -85,9 +85,10 @@ class EnergySolver:
         self.settings = run.config.search_settings(steps=search_steps, **overrides)
         self.init_model = None
         if self.settings.init != "random":
+            from ..runs import RunCache
             from ..train import find_run
 
-            gen = find_run(self.settings.init)
+            gen = find_run(self.settings.init, RunCache(run.path.parent))  # the same cache as this run
             if gen is None or not hasattr(gen, "model") or self.kind != "distance":
                 raise ValueError(f"search init {self.settings.init!r} must name a cached generator run "
                                  "(and the energy must score distances)")

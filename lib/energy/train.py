@@ -8,6 +8,9 @@
 * ``"denoise"`` (after IRED, Du et al. 2024): a ladder of noise levels, each its own landscape
   (the level is an input); denoising score matching plus an NCE term per level. Search runs
   coarse to fine, rejecting uphill steps.
+* ``"residual"``: supervise each node's energy with the exact local check on corrupted and
+  searched candidates — the squared Bellman residual ``(y_v - min_u (y_u + w_uv))^2`` — so
+  the verifier imitates the exact verifier, as a generator imitates the exact solver.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from .candidates import corrupt, init_candidate, reachable_mask, target_candidat
 from .model import EnergyConfig, EnergyModel
 from .solve import SearchSettings, search_candidates
 
-METHODS = ("irem", "contrastive", "denoise")
+METHODS = ("irem", "contrastive", "denoise", "residual")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class EnergyTrainConfig:
     sigma_min: float = 0.01  # denoise: finest noise scale
     energy_reg: float = 0.01  # weight of the E^2 regulariser that keeps energies bounded
     stationary: float = 1.0  # contrastive: weight of |dE/dy|^2 at the true solution (truth is a minimum)
+    residual_power: float = 2.0  # residual: node energies regress |Bellman residual| ** power
     search: dict = field(default_factory=dict)  # default test-time SearchSettings fields
     eval_every: int = 250  # steps between validation points
     val_graphs: int = 32  # validation graphs (n = 16)
@@ -243,6 +247,36 @@ def _is_wrong(batch: GraphBatch, kind: str, y: torch.Tensor, tol: float = 0.02) 
     return torch.zeros(batch.num_graphs, device=y.device).index_add(0, batch.node_graph, bad) > 0
 
 
+def bellman_residual(batch: GraphBatch, y: torch.Tensor) -> torch.Tensor:
+    """Exact per-node residual of distance candidates: ``y_s`` at the source,
+    ``y_v - min_u (y_u + w_uv)`` elsewhere (0 for nodes without in-edges)."""
+    cand = y[batch.senders] + batch.weights
+    best = torch.full_like(y, float("inf")).scatter_reduce(0, batch.receivers, cand, reduce="amin", include_self=True)
+    r = torch.where(torch.isfinite(best), y - best, torch.zeros_like(y))
+    return torch.where(batch.is_source > 0, y, r)
+
+
+def residual_loss(model: EnergyModel, batch: GraphBatch, kind: str, rng: np.random.Generator,
+                  gen: torch.Generator, cfg: EnergyTrainConfig, step_size: float) -> tuple[torch.Tensor, dict]:
+    """Regress per-node energies onto |exact residual| ** power, on the truth, its corruptions,
+    random starts and the model's own search iterates (reachable nodes only)."""
+    if kind != "distance":
+        raise ValueError("the residual method scores distance candidates")
+    pos = target_candidate(batch, kind)
+    cands = [pos] + [corrupt(batch, kind, pos, rng) for _ in range(cfg.negatives)]
+    cands.append(init_candidate(batch, kind, gen))
+    if cfg.search_negatives:
+        settings = SearchSettings(steps=cfg.inner_steps, lr=step_size)
+        cands.append(search_candidates(model, batch, kind, settings, gen).detach())
+    keep = reachable_mask(batch)
+    losses = []
+    for y in cands:
+        target = bellman_residual(batch, y).abs() ** cfg.residual_power
+        losses.append(F.smooth_l1_loss(model.node_energies(batch, y)[keep], target[keep], beta=0.01))
+    loss = torch.stack(losses).mean()
+    return loss, {"residual_fit": float(loss.detach())}
+
+
 def sigmas(cfg: EnergyTrainConfig) -> torch.Tensor:
     """Noise scales, coarse (level 0) to fine (level L-1), geometric."""
     return torch.logspace(math.log10(cfg.sigma_max), math.log10(cfg.sigma_min), cfg.levels)
@@ -313,7 +347,9 @@ def _train_energy(cfg: EnergyTrainConfig, cache: RunCache, dev: torch.device, pr
             loss, y_final, parts = irem_loss(model, log_step, batch, kind, y0, cfg)
             _store(buffer, batch, kind, idx, y_final)
         elif cfg.method == "contrastive":
-            loss, parts = contrastive_loss(model, batch, kind, rng, gen, cfg, float(log_step.exp()))
+            loss, parts = contrastive_loss(model, batch, kind, rng, gen, cfg, float(log_step.detach().exp()))
+        elif cfg.method == "residual":
+            loss, parts = residual_loss(model, batch, kind, rng, gen, cfg, float(log_step.detach().exp()))
         else:
             loss, parts = denoise_loss(model, batch, kind, gen, cfg)
         opt.zero_grad(set_to_none=True)
@@ -322,7 +358,7 @@ def _train_energy(cfg: EnergyTrainConfig, cache: RunCache, dev: torch.device, pr
         opt.step()
         running.append(float(loss.detach()))
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
-            model.step_size = float(log_step.exp())
+            model.step_size = float(log_step.detach().exp())
             m = _validate(model, val, kind, cfg, dev)
             curve["step"].append(step + 1)
             curve["train_loss"].append(float(np.mean(running)))

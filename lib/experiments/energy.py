@@ -18,12 +18,13 @@ from ..presets import preset
 from ..samplers import sample_split
 from ..sweep import run_sweep
 
-METHOD_PRESETS = {"irem": "energy_irem", "contrastive": "energy_contrastive", "denoise": "energy_denoise"}
+METHOD_PRESETS = {"irem": "energy_irem", "contrastive": "energy_contrastive", "denoise": "energy_denoise",
+                  "residual": "energy_residual"}
 
 
 @dataclass(frozen=True)
 class EnergyStudyConfig:
-    methods: tuple[str, ...] = ("irem", "contrastive", "denoise")  # training methods compared
+    methods: tuple[str, ...] = ("irem", "contrastive", "denoise", "residual")  # training methods compared
     seeds: tuple[int, ...] = (0, 1, 2)  # training seeds per method
     steps: int | None = None  # override the presets' optimizer steps (None: the preset's own)
     train_graphs: int | None = None  # override the training-set size
@@ -198,3 +199,22 @@ def explorer(run, split: str = "maze_64", index: int = 0, steps: int = 80):
 
     graph = sample_split(split, index + 1)[index]
     return SearchExplorer(run.solver("cpu", search_steps=steps), graph)
+
+
+def findings_rows(acc: pd.DataFrame, runs) -> list[dict]:
+    """README rows: each training method at its largest search budget (random start)."""
+    from ..findings import pct
+    from ..presets import ROUTES
+
+    k = acc.iterations.max()
+    rows = []
+    for method in dict.fromkeys(acc.model):
+        d = acc[(acc.model == method) & (acc.iterations == k)]
+        rs = [r for r in runs if r.config.method == method]
+        at = lambda split, col="pointer_accuracy": pct(d[d.split == split][col])  # noqa: E731
+        rows.append({"approach": f"energy ({method}) + GD, random start", "route": ROUTES.get(f"energy_{method}", ""),
+                     "seeds": len(rs), "ID n=16": at("test_16"), "OOD n=64": at("test_64"),
+                     "OOD n=128": at("test_128"), "exact match n=64": at("test_64", "exact_match"),
+                     "train s/run": f"{np.mean([r.metrics['train_seconds'] for r in rs]):.0f}",
+                     "test-time cost": f"{k} search steps"})
+    return rows

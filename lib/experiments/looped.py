@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..flops import flops_per_graph
@@ -131,3 +132,23 @@ def summary(curves: pd.DataFrame) -> str:
                      f"T = {int(r['best T'])} ({gain:+.1f} points; more iterations {verdict}), "
                      f"{r['at largest T']:.1f}% at the largest T.")
     return "\n".join(lines)
+
+
+def findings_rows(curves: pd.DataFrame, runs: list[Run]) -> list[dict]:
+    """README rows: each looped model at its training iteration count."""
+    from ..findings import pct
+
+    rows = []
+    for model in dict.fromkeys(curves[curves.looped].model):
+        dm = curves[curves.model == model]
+        t = int(dm.trained_iterations.iloc[0])
+        t = t if t in set(dm.iterations) else int(dm.iterations.max())  # (the smoke profile skips it)
+        d = dm[dm.iterations == t]
+        rs = [r for r in runs if r.config.label == model]
+        at = lambda split, col="pointer_accuracy": pct(d[d.split == split][col])  # noqa: E731
+        rows.append({"approach": f"{model} (T = {t})", "route": ROUTES.get(model, ""), "seeds": len(rs),
+                     "ID n=16": at("test_16"), "OOD n=64": at("test_64"), "OOD n=128": at("test_128"),
+                     "exact match n=64": at("test_64", "exact_match"),
+                     "train s/run": f"{np.mean([r.metrics['train_seconds'] for r in rs]):.0f}",
+                     "test-time cost": f"{t} iterations"})
+    return rows

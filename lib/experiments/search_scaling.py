@@ -1,0 +1,311 @@
+"""Notebook 05: search at test time. Accuracy against search budget for each routine,
+a compute-matched comparison with generators, the verifier/generator asymmetry, and the
+headline solver."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..batching import collate
+from ..flops import flops_per_graph
+from ..metrics import Prediction, evaluate_predictions
+from ..pointer_search import best_of_n, energy_score, hill_climb, options, oracle_score
+from ..presets import preset
+from ..samplers import sample_split
+from ..sweep import run_sweep
+
+
+@dataclass(frozen=True)
+class SearchStudyConfig:
+    energy: str = "energy_irem"  # preset of the learned verifier (trained in notebook 04)
+    generator: str = "looped_gnn"  # preset of the generator (trained in notebook 02)
+    seeds: tuple[int, ...] = (0, 1, 2)  # seeds of both
+    steps_budgets: tuple[int, ...] = (0, 5, 10, 20, 40, 80, 160)  # continuous search steps
+    samples: tuple[int, ...] = (1, 2, 4, 8, 16)  # best-of-N sample counts
+    visits: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)  # hill-climbing node visits, in multiples of n
+    splits: tuple[str, ...] = ("test_16", "test_64", "test_128", "maze_64")  # evaluation splits
+    discrete_splits: tuple[str, ...] = ("test_16", "test_64", "maze_64")  # splits for the discrete routines
+    eval_graphs: int = 32  # graphs per split (continuous routines)
+    discrete_graphs: int = 12  # graphs per split (discrete routines: one graph at a time)
+    generator_iterations: tuple[int, ...] = (1, 2, 4, 8, 16, 32)  # for the compute-matched comparison
+    asym_sizes: tuple[int, ...] = (100, 1000, 10000)  # training-set sizes for the asymmetry study
+    asym_seeds: tuple[int, ...] = (0, 1)  # seeds for the asymmetry study
+    asym_generator_steps: int = 1500  # generator steps in the asymmetry study
+    asym_energy_steps: int = 1000  # verifier steps in the asymmetry study
+    headline: str = "headline"  # preset of the headline solver
+    headline_seeds: tuple[int, ...] = (0, 1, 2)  # its seeds
+    headline_graphs: int = 64  # graphs per split for the headline figures
+    workers: int | None = None  # training processes (None: one per core)
+    device: str = "auto"  # "auto", "cpu" or "cuda"
+
+
+PROFILES = {
+    "full": SearchStudyConfig(),
+    "smoke": SearchStudyConfig(energy="energy_irem", generator="looped_gnn", seeds=(0,), steps_budgets=(0, 3),
+                               samples=(1, 2), visits=(0.0, 0.5), splits=("test_16", "maze_64"),
+                               discrete_splits=("test_16",), eval_graphs=3, discrete_graphs=2,
+                               generator_iterations=(1, 2), asym_sizes=(16, 32), asym_seeds=(0,),
+                               asym_generator_steps=4, asym_energy_steps=3, headline_seeds=(0,), headline_graphs=3,
+                               workers=1),
+}
+
+#: In the smoke profile every preset is shrunk to seconds.
+SMOKE_CHANGES = {"steps": 4, "train_graphs": 16, "eval_every": 2, "val_graphs": 4, "batch_size": 4}
+
+
+def _preset(name: str, profile_smoke: bool, **changes):
+    base = preset(name, **changes)
+    return base.replace(**SMOKE_CHANGES) if profile_smoke else base
+
+
+def train_all(cfg: SearchStudyConfig, smoke: bool = False) -> dict[str, list]:
+    """The verifier and generator runs (normally served from notebooks 04 and 02's cache)."""
+    confs = [_preset(cfg.energy, smoke, seed=s) for s in cfg.seeds] + \
+            [_preset(cfg.generator, smoke, seed=s) for s in cfg.seeds]
+    runs = run_sweep(confs, workers=cfg.workers, device=cfg.device, desc="verifiers and generators")
+    k = len(cfg.seeds)
+    return {"energy": runs[:k], "generator": runs[k:]}
+
+
+# -- continuous search on the learned energy ----------------------------------------------------
+
+def continuous_scaling(runs: dict[str, list], cfg: SearchStudyConfig) -> pd.DataFrame:
+    """Accuracy against search steps for gradient descent (random and generator starts),
+    Langevin and restarts, every energy seed, every split."""
+    routines = {"GD (random start)": {}, "GD (generator start)": {"init": None},
+                "Langevin": {"routine": "langevin", "noise": 0.01}, "GD, 4 restarts": {"routine": "restarts"}}
+    rows = []
+    for e_run, g_run in zip(runs["energy"], runs["generator"]):
+        for name, over in routines.items():
+            over = dict(over)
+            if "init" in over:
+                over["init"] = g_run.name
+            for split in cfg.splits:
+                res = e_run.evaluate_budgets(split, cfg.eval_graphs, cfg.steps_budgets, device=cfg.device, **over)
+                for k, m in zip(cfg.steps_budgets, res):
+                    rows.append({"model": name, "seed": e_run.config.seed, "split": split, "iterations": k,
+                                 "looped": True, "trained_iterations": e_run.config.inner_steps,
+                                 "pointer_accuracy": m["pointer_accuracy"], "exact_match": m["exact_match"]})
+    return pd.DataFrame(rows)
+
+
+# -- discrete search over pointers --------------------------------------------------------------
+
+def _generator_probs(g_model, graph) -> list[np.ndarray]:
+    """The generator's per-node pointer distribution, in `options` order."""
+    batch = collate([graph], with_targets=False)
+    with torch.no_grad():
+        logp = batch.pointer_log_probs(g_model(batch).pointer_logits).exp().numpy()
+    src, dst = batch.cand_src.numpy(), batch.cand_dst.numpy()
+    by = {(int(d), int(s)): p for s, d, p in zip(src, dst, logp)}
+    out = []
+    for v, opts in enumerate(options(graph)):
+        p = np.array([by[(v, int(u))] for u in opts], dtype=float)
+        out.append(p / p.sum())
+    return out
+
+
+def discrete_scaling(runs: dict[str, list], cfg: SearchStudyConfig) -> pd.DataFrame:
+    """Best-of-N reranking of generator samples and hill climbing from the generator's greedy
+    tree, each scored by the learned energy and by the exact oracle (the upper bound)."""
+    rows = []
+    for e_run, g_run in zip(runs["energy"], runs["generator"]):
+        e_model, g_model = e_run.model("cpu"), g_run.model("cpu")
+        for split in cfg.discrete_splits:
+            graphs = sample_split(split, cfg.discrete_graphs)
+            for gi, g in enumerate(graphs):
+                probs = _generator_probs(g_model, g)
+                greedy = np.array([options(g)[v][int(np.argmax(p))] for v, p in enumerate(probs)])
+                for score_name, score in (("learned", energy_score(g, e_model)), ("oracle", oracle_score(g))):
+                    rng = np.random.default_rng(gi)
+                    t0 = time.perf_counter()
+                    bon = best_of_n(g, score, probs, max(cfg.samples), rng)
+                    for n in cfg.samples:
+                        best = bon.candidates[int(bon.energies[:n, 0].argmin())][0].numpy()
+                        rows.append(_row(f"best-of-N ({score_name} score)", e_run, split, n, g, best,
+                                         (time.perf_counter() - t0) * n / max(cfg.samples)))
+                    t0 = time.perf_counter()
+                    steps = int(max(cfg.visits) * g.num_nodes)
+                    hc = hill_climb(g, score, greedy, steps, np.random.default_rng(gi))
+                    wall = time.perf_counter() - t0
+                    for v in cfg.visits:
+                        k = int(v * g.num_nodes)
+                        best = hc.candidates[k][0].numpy()  # hill climbing never goes uphill
+                        rows.append(_row(f"hill climbing ({score_name} score)", e_run, split, v, g, best,
+                                         wall * k / max(1, steps)))
+    return pd.DataFrame(rows)
+
+
+def _row(name, run, split, budget, graph, pi, seconds) -> dict:
+    m = evaluate_predictions([graph], [Prediction(pi)])
+    return {"model": name, "seed": run.config.seed, "split": split, "iterations": budget, "looped": True,
+            "trained_iterations": 0, "graph": graph.name, "pointer_accuracy": m["pointer_accuracy"],
+            "exact_match": m["exact_match"], "seconds": seconds}
+
+
+def pool_graphs(df: pd.DataFrame) -> pd.DataFrame:
+    """Per-graph rows -> per (routine, seed, split, budget) means, like the continuous table."""
+    keys = ["model", "seed", "split", "iterations", "looped", "trained_iterations"]
+    return df.groupby(keys, as_index=False)[["pointer_accuracy", "exact_match", "seconds"]].mean()
+
+
+# -- compute-matched: FLOPs per graph ------------------------------------------------------------
+
+def search_step_flops(e_run, graphs) -> float:
+    """Counted FLOPs per graph of one backtracking gradient step (energy, gradient, trial)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from ..energy.candidates import target_candidate
+
+    model = e_run.model("cpu")
+    batch = collate(graphs)
+    y = target_candidate(batch, "distance").clone().requires_grad_(True)
+    with FlopCounterMode(display=False) as counter:
+        model(batch, y).sum().backward()  # energy and its gradient (FlopCounterMode needs .backward)
+        with torch.no_grad():
+            model(batch, y.detach())  # the trial step
+    return counter.get_total_flops() / len(graphs)
+
+
+def compute_matched(runs: dict[str, list], continuous: pd.DataFrame, cfg: SearchStudyConfig) -> pd.DataFrame:
+    """Accuracy against counted FLOPs per graph: the generator with more iterations against
+    the learned verifier with more search steps (generator start counted in its cost)."""
+    rows = []
+    for split in cfg.splits:
+        graphs = sample_split(split, 4, with_pi=False)
+        for g_run in runs["generator"]:
+            model = g_run.model("cpu")
+            for k in cfg.generator_iterations:
+                m = g_run.evaluate(split, cfg.eval_graphs, device=cfg.device, iterations=k)
+                rows.append({"approach": f"generator ({cfg.generator}), more iterations", "seed": g_run.config.seed,
+                             "split": split, "budget": k, "flops": flops_per_graph(model, graphs, iterations=k),
+                             "pointer_accuracy": m["pointer_accuracy"]})
+        gen_flops = flops_per_graph(runs["generator"][0].model("cpu"), graphs)
+        step = search_step_flops(runs["energy"][0], graphs)
+        for name, base in (("GD (random start)", 0.0), ("GD (generator start)", gen_flops)):
+            d = continuous[(continuous.model == name) & (continuous.split == split)]
+            for _, r in d.iterrows():
+                rows.append({"approach": f"learned verifier + {name}", "seed": r.seed, "split": split,
+                             "budget": r.iterations, "flops": base + step * max(r.iterations, 0) + 1,
+                             "pointer_accuracy": r.pointer_accuracy})
+    return pd.DataFrame(rows)
+
+
+# -- the asymmetry: same data for a generator and a verifier --------------------------------------
+
+def asymmetry_configs(cfg: SearchStudyConfig, smoke: bool = False) -> list:
+    out = []
+    for n in cfg.asym_sizes:
+        for s in cfg.asym_seeds:
+            gen = preset("gnn_max", seed=s, train_graphs=n, steps=cfg.asym_generator_steps,
+                         batch_size=min(32, n), label=f"generator@{n}")
+            ver = preset(cfg.energy, seed=s, train_graphs=n, steps=cfg.asym_energy_steps,
+                         batch_size=min(32, n), label=f"verifier@{n}")
+            if smoke:
+                gen, ver = gen.replace(eval_every=2, val_graphs=4), ver.replace(eval_every=2, val_graphs=4)
+            out += [gen, ver]
+    return out
+
+
+def asymmetry(cfg: SearchStudyConfig, smoke: bool = False) -> pd.DataFrame:
+    """Generator accuracy against verifier discrimination and verifier+search accuracy, for
+    the same training sets of each size."""
+    from .energy import paired_win_rate, verifier_scores, _auc
+
+    runs = run_sweep(asymmetry_configs(cfg, smoke), workers=cfg.workers, device=cfg.device, desc="asymmetry")
+    rows = []
+    for gen, ver in zip(runs[::2], runs[1::2]):
+        n = gen.config.train_graphs
+        for split in ("test_16", "test_64", "test_128"):
+            eval_n = cfg.eval_graphs
+            s = verifier_scores(ver, split, eval_n)
+            rows.append({"train graphs": n, "seed": gen.config.seed, "split": split,
+                         "generator accuracy": gen.evaluate(split, eval_n, device=cfg.device)["pointer_accuracy"],
+                         "verifier AUC": _auc(-s[s.correct].energy.to_numpy(), -s[~s.correct].energy.to_numpy()),
+                         "verifier paired rate": paired_win_rate(s),
+                         "verifier + search accuracy": ver.evaluate(split, eval_n, device=cfg.device,
+                                                                    search_steps=max(cfg.steps_budgets))[
+                             "pointer_accuracy"]})
+    return pd.DataFrame(rows)
+
+
+# -- the headline -----------------------------------------------------------------------------
+
+TARGETS = {("test_64", "pointer_accuracy"): 0.995, ("test_128", "pointer_accuracy"): 0.99,
+           ("test_64", "exact_match"): 0.90}
+
+
+def headline_runs(cfg: SearchStudyConfig, smoke: bool = False) -> list:
+    """The headline preset for every seed (both parts trained through the cache)."""
+    confs = []
+    for s in cfg.headline_seeds:
+        c = preset(cfg.headline, seed=s)
+        if smoke:
+            c = c.replace(generator="tiny", verifier="energy_residual_tiny", search_steps=3)
+        confs.append(c)
+    return run_sweep(confs, workers=cfg.workers, device=cfg.device, desc="headline")
+
+
+def headline_results(runs: list, cfg: SearchStudyConfig,
+                     splits=("test_16", "test_64", "test_128", "maze_64", "grid_64", "tree_64")) -> pd.DataFrame:
+    """Pointer accuracy and exact match of the headline solver per seed and split."""
+    rows = []
+    for run in runs:
+        for split in splits:
+            m = run.evaluate(split, cfg.headline_graphs, device=cfg.device)
+            rows.append({"seed": run.config.seed, "split": split, "pointer_accuracy": m["pointer_accuracy"],
+                         "exact_match": m["exact_match"]})
+    return pd.DataFrame(rows)
+
+
+def headline_table(results: pd.DataFrame) -> pd.DataFrame:
+    """mean ± std over seeds (in %), with the targets of the issue where they apply."""
+    from ..findings import pct
+
+    rows = {}
+    for split, d in results.groupby("split", sort=False):
+        rows[split] = {"pointer accuracy": pct(d.pointer_accuracy), "exact match": pct(d.exact_match),
+                       "target (pointer / exact)": " / ".join(
+                           f"≥ {100 * TARGETS[(split, m)]:.1f}" if (split, m) in TARGETS else "—"
+                           for m in ("pointer_accuracy", "exact_match"))}
+    return pd.DataFrame(rows).T
+
+
+def targets_met(results: pd.DataFrame) -> str:
+    """One line per target: the measured mean over seeds, and whether it is met."""
+    lines = []
+    for (split, metric), target in TARGETS.items():
+        d = results[results.split == split][metric]
+        if d.empty:
+            continue
+        met = "met" if d.mean() >= target else "NOT met"
+        lines.append(f"{metric.replace('_', ' ')} at {split}: {100 * d.mean():.2f}% (seeds: "
+                     + ", ".join(f"{100 * v:.2f}" for v in d) + f") against a target of {100 * target:.1f}%: {met}.")
+    return "\n".join(lines)
+
+
+def findings_rows(runs: list, results: pd.DataFrame, continuous: pd.DataFrame) -> list[dict]:
+    from ..findings import pct
+    from ..presets import ROUTES
+
+    at = lambda d, split, col="pointer_accuracy": pct(d[d.split == split][col])  # noqa: E731
+    k = continuous.iterations.max()
+    best = continuous[continuous.iterations == k]
+    rows = []
+    for name in dict.fromkeys(best.model):
+        d = best[best.model == name]
+        rows.append({"approach": f"learned verifier + {name}", "route": "learned verifier (aligned min prior) + search",
+                     "seeds": d.seed.nunique(), "ID n=16": at(d, "test_16"), "OOD n=64": at(d, "test_64"),
+                     "OOD n=128": at(d, "test_128"), "exact match n=64": at(d, "test_64", "exact_match"),
+                     "test-time cost": f"{k} search steps"})
+    rows.append({"approach": "headline: looped GNN + learned residual verifier + GD", "route": ROUTES["headline"],
+                 "seeds": len(runs), "ID n=16": at(results, "test_16"), "OOD n=64": at(results, "test_64"),
+                 "OOD n=128": at(results, "test_128"), "exact match n=64": at(results, "test_64", "exact_match"),
+                 "train s/run": f"{np.mean([r.metrics['train_seconds'] for r in runs]):.0f}",
+                 "test-time cost": f"generator + {runs[0].config.search_steps} search steps"})
+    return rows

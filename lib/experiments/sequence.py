@@ -1,0 +1,277 @@
+"""Notebook 02, sequence half: the Feedback Transformer against a standard decoder Transformer.
+
+Two tasks, the same two models (same width; 4 feedback layers against 8 standard layers, as in
+the paper): the paper's code-execution task at reduced scale (a sanity check of the
+reproduction), and Dijkstra written as a trace (trained at n <= 16, evaluated at n = 16 and OOD).
+Every run goes through the run cache; tables report mean ± std over seeds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..anchors import FEEDBACK_CODE_EXECUTION
+from ..metrics import Prediction, evaluate_predictions
+from ..runs import RunCache
+from ..samplers import SPLITS
+from ..seeding import resolve_device
+from ..seqtrain import SeqTrainConfig, SequenceRun, train_sequence
+from ..tasks import collate
+from ..tasks.dijkstra_trace import TraceCoding, quantisation_ceiling
+
+MODELS = ("feedback_transformer", "decoder_transformer")
+
+
+@dataclass(frozen=True)
+class SequenceConfig:
+    seeds: tuple[int, ...] = (0, 1, 2)  # training seeds per model and task
+    d_model: int = 64  # width of both models
+    heads: int = 4  # attention heads of both models
+    ffn_mult: int = 2  # feed-forward width multiple of both models
+    feedback_layers: int = 4  # Feedback Transformer depth (the paper: 4)
+    transformer_layers: int = 8  # decoder Transformer depth (the paper: 8)
+    window: int | None = None  # attention span of both models (None: whole past; the paper: 100 tokens)
+    batch_size: int = 32  # sequences per optimizer step
+    lr: float = 2e-3  # peak learning rate
+    # -- code execution ----------------------------------------------------------------------
+    variables: int = 3  # program variables (the paper: 3 or 5)
+    statements: int = 16  # statements per program (the paper: 100)
+    train_programs: int = 2000  # fixed training set
+    code_steps: int = 300  # optimizer steps per code-execution run (curves plateau near 40% from ~300)
+    test_programs: int = 500  # held-out programs (split "test")
+    # -- Dijkstra trace ----------------------------------------------------------------------
+    bins: int = 16  # weight quantisation bins
+    train_graphs: int = 1000  # CLRS-style training graphs (split "train", n <= 16)
+    trace_steps: int = 300  # optimizer steps per trace run
+    trace_splits: tuple[str, ...] = ("test_16", "test_32", "test_64")  # evaluation splits
+    eval_graphs: int = 32  # graphs per evaluation split
+    # -- cost -----------------------------------------------------------------------------------
+    cost_items: int = 16  # programs / graphs per wall-time measurement
+    workers: int | None = None  # training processes (None: one per core); results do not depend on it
+    device: str = "auto"  # "auto", "cpu" or "cuda"
+
+    def _model_args(self, model: str) -> dict:
+        layers = self.feedback_layers if model == "feedback_transformer" else self.transformer_layers
+        args = {"d_model": self.d_model, "heads": self.heads, "ffn_mult": self.ffn_mult, "layers": layers}
+        return args if self.window is None else {**args, "window": self.window}
+
+    def code_configs(self) -> list[SeqTrainConfig]:
+        task_args = {"variables": self.variables, "statements": self.statements, "train_programs": self.train_programs}
+        return [SeqTrainConfig(model=m, model_args=self._model_args(m), task="code_execution", task_args=task_args,
+                               seed=s, steps=self.code_steps, batch_size=self.batch_size, lr=self.lr,
+                               eval_every=max(1, self.code_steps // 8), label=f"code-{m}")
+                for m in MODELS for s in self.seeds]
+
+    def trace_configs(self) -> list[SeqTrainConfig]:
+        task_args = {"bins": self.bins, "train_graphs": self.train_graphs}
+        return [SeqTrainConfig(model=m, model_args=self._model_args(m), task="dijkstra_trace", task_args=task_args,
+                               seed=s, steps=self.trace_steps, batch_size=self.batch_size, lr=self.lr,
+                               eval_every=max(1, self.trace_steps // 8), val_items=32, label=f"trace-{m}")
+                for m in MODELS for s in self.seeds]
+
+
+PROFILES = {
+    "full": SequenceConfig(),
+    "smoke": SequenceConfig(seeds=(0,), d_model=16, heads=2, batch_size=8, statements=6, train_programs=32,
+                            code_steps=3, test_programs=8, train_graphs=16, trace_steps=3,
+                            trace_splits=("test_16", "test_32"), eval_graphs=2, cost_items=2, workers=1),
+}
+
+
+def label(run: SequenceRun) -> str:
+    """"Feedback Transformer (4 layers)" / "Transformer (8 layers)", as in the paper's table."""
+    layers = run.config.model_args.get("layers")
+    name = "Feedback Transformer" if run.config.model == "feedback_transformer" else "Transformer"
+    return f"{name} ({layers} layers)"
+
+
+def train_all(configs: list[SeqTrainConfig], workers: int | None = None, device: str = "auto",
+              cache: RunCache | None = None) -> list[SequenceRun]:
+    """Train (or load) every config through the shared sweep runner. Each run trains on one
+    torch thread with its own seeds, so results are the same for any ``workers``."""
+    from ..sweep import run_sweep
+
+    return run_sweep(configs, workers=workers, cache=cache, device=device, desc="sequence models")
+
+
+def train_code_execution(cfg: SequenceConfig) -> list[SequenceRun]:
+    """Both models × seeds on code execution."""
+    return train_all(cfg.code_configs(), cfg.workers, cfg.device)
+
+
+def train_trace(cfg: SequenceConfig) -> list[SequenceRun]:
+    """Both models × seeds on the Dijkstra trace."""
+    return train_all(cfg.trace_configs(), cfg.workers, cfg.device)
+
+
+def _mean_std(series: pd.Series, scale: float = 100.0) -> str:
+    sd = series.std(ddof=1) if len(series) > 1 else 0.0
+    return f"{scale * series.mean():.1f} ± {scale * sd:.1f}"
+
+
+# -- code execution ------------------------------------------------------------------------------
+def code_execution_results(runs: list[SequenceRun], cfg: SequenceConfig) -> pd.DataFrame:
+    """Long table: one row per (model, seed) with accuracy on held-out programs."""
+    rows = []
+    for run in runs:
+        m = run.evaluate("test", cfg.test_programs, device=cfg.device)
+        rows.append({"model": label(run), "seed": run.config.seed, "print_accuracy": m["print_accuracy"],
+                     "program_accuracy": m["program_accuracy"], "parameters": run.metrics["parameters"]})
+    return pd.DataFrame(rows)
+
+
+def code_execution_table(results: pd.DataFrame, cfg: SequenceConfig) -> pd.DataFrame:
+    """Ours (mean ± std over seeds, %) next to the paper's figure for the same model pair."""
+    paper = FEEDBACK_CODE_EXECUTION.get(cfg.variables, {})
+    rows = []
+    for model, g in results.groupby("model", sort=False):
+        rows.append({"model": model, "seeds": len(g), "parameters": int(g.parameters.iloc[0]),
+                     "print accuracy (%)": _mean_std(g.print_accuracy),
+                     "whole-program accuracy (%)": _mean_std(g.program_accuracy),
+                     "paper (%)": paper.get(model, float("nan"))})
+    table = pd.DataFrame(rows).set_index("model")
+    table.attrs["setting"] = (f"ours: {cfg.variables} variables, {cfg.statements} statements, width {cfg.d_model}, "
+                              f"{cfg.code_steps} steps x {cfg.batch_size}; paper: 100 statements, width 256, "
+                              "50k steps x 512")
+    return table
+
+
+# -- Dijkstra trace ------------------------------------------------------------------------------
+def trace_results(runs: list[SequenceRun], cfg: SequenceConfig) -> pd.DataFrame:
+    """Long table: one row per (model, seed, split) with trace and pointer metrics."""
+    rows = []
+    for run in runs:
+        for split in cfg.trace_splits:
+            m = run.evaluate(split, cfg.eval_graphs, device=cfg.device)
+            rows.append({"model": label(run), "seed": run.config.seed, "split": split, "n": SPLITS[split].sizes[0],
+                         **{k: m[k] for k in ("trace_token_accuracy", "trace_node_accuracy",
+                                              "trace_predecessor_accuracy", "trace_exact", "pointer_accuracy",
+                                              "exact_match")}})
+    return pd.DataFrame(rows)
+
+
+def trace_table(results: pd.DataFrame, metric: str = "pointer_accuracy", cfg: SequenceConfig | None = None
+                ) -> pd.DataFrame:
+    """``mean ± std`` (%) over seeds, model × split. With ``cfg`` and a pointer metric, two
+    reference rows: exact Dijkstra on the binned weights (what the quantisation alone costs, a
+    ceiling) and "no answer" (every node points to itself, what a decoder that writes nothing
+    useful scores: unreachable nodes are right by convention, a floor)."""
+    table = results.groupby(["model", "split"], sort=False)[metric].apply(_mean_std).unstack("split")
+    splits = list(dict.fromkeys(results.split))
+    table = table[splits]
+    if cfg is not None and metric in ("pointer_accuracy", "exact_match"):
+        graphs = {s: _graphs(s, cfg.eval_graphs) for s in splits}
+        ceiling = {s: quantisation_ceiling(graphs[s], TraceCoding(cfg.bins))[metric] for s in splits}
+        floor = {s: evaluate_predictions(graphs[s], [Prediction(np.arange(g.num_nodes)) for g in graphs[s]])[metric]
+                 for s in splits}
+        table.loc[f"Dijkstra on {cfg.bins}-bin weights (ceiling)"] = [f"{100 * ceiling[s]:.1f}" for s in splits]
+        table.loc["no answer: every node points to itself (floor)"] = [f"{100 * floor[s]:.1f}" for s in splits]
+    table.columns = [f"{s} (n = {SPLITS[s].sizes[0]})" for s in splits]
+    return table
+
+
+def _graphs(split: str, num: int):
+    from ..samplers import sample_split
+
+    return sample_split(split, num)
+
+
+# -- cost ----------------------------------------------------------------------------------------
+def _seconds(fn, repeats: int = 2) -> float:
+    fn()  # warm up
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+@torch.no_grad()
+def cost_table(code_runs: list[SequenceRun], trace_runs: list[SequenceRun], cfg: SequenceConfig) -> pd.DataFrame:
+    """Per model and task: parameters, training seconds per step, analytic FLOPs per sequence
+    (``model.flops_per_sequence``, at the mean length of the evaluation sequences) and measured
+    wall time per program (teacher-forced) or per graph (greedy generation), one torch thread,
+    batches of ``cost_items``. Timings depend on the machine; FLOPs do not."""
+    dev = resolve_device(cfg.device)
+    rows = []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for runs, kind in ((code_runs, "code"), (trace_runs, "trace")):
+            for run in {label(r): r for r in runs}.values():  # one seed per model
+                model, task = run.model(dev), run.task
+                base = {"task": "code execution" if kind == "code" else "Dijkstra trace", "model": label(run),
+                        "parameters": run.metrics["parameters"],
+                        "train seconds / step": round(np.mean([r.metrics["seconds_per_step"] for r in runs
+                                                               if label(r) == label(run)]), 3)}
+                if kind == "code":
+                    programs = task.eval_items("test", cfg.cost_items)
+                    x, _, _ = collate([task.example(p) for p in programs], task.pad, dev)
+                    secs = _seconds(lambda: model(x)) / len(programs)
+                    length = float(np.mean([task.length(p) for p in programs]))
+                    rows.append({**base, "n": None, "mean tokens": round(length, 1),
+                                 "GFLOPs / sequence": model.flops_per_sequence(round(length)) / 1e9,
+                                 "ms / item": 1e3 * secs})
+                    continue
+                for split in cfg.trace_splits:
+                    graphs = _graphs(split, cfg.cost_items)
+                    secs = _seconds(lambda: task.predictions(model, graphs, device=dev, batch_size=len(graphs)),
+                                    repeats=1) / len(graphs)
+                    length = float(np.mean([task.length(g) for g in graphs]))
+                    rows.append({**base, "n": SPLITS[split].sizes[0], "mean tokens": round(length, 1),
+                                 "GFLOPs / sequence": model.flops_per_sequence(round(length)) / 1e9,
+                                 "ms / item": 1e3 * secs})
+    finally:
+        torch.set_num_threads(threads)
+    return pd.DataFrame(rows)
+
+
+def learning_curves(runs: list[SequenceRun]) -> pd.DataFrame:
+    """Long table of each run's learning curve (step, train loss, validation metric)."""
+    rows = []
+    for run in runs:
+        curve = run.metrics["curve"]
+        val_key = next(k for k in curve if k.startswith("val_"))
+        for i, step in enumerate(curve["step"]):
+            rows.append({"model": label(run), "seed": run.config.seed, "task": run.config.task, "step": step,
+                         "train_loss": curve["train_loss"][i], "val_metric": val_key[4:], "val": curve[val_key][i]})
+    return pd.DataFrame(rows)
+
+
+def memory_layer_weights(runs: list[SequenceRun]) -> pd.DataFrame:
+    """softmax(w) of each trained Feedback Transformer: what its memory is made of."""
+    rows = []
+    for run in runs:
+        if run.config.model != "feedback_transformer":
+            continue
+        w = run.model("cpu").memory_layer_weights().tolist()
+        rows.append({"task": run.config.task, "seed": run.config.seed,
+                     **{("embedding" if i == 0 else f"layer {i}"): v for i, v in enumerate(w)}})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["SequenceConfig", "PROFILES", "train_all", "train_code_execution", "train_trace", "code_execution_results",
+           "code_execution_table", "trace_results", "trace_table", "cost_table", "learning_curves",
+           "memory_layer_weights", "label"]
+
+
+def findings_rows(results: pd.DataFrame, runs: list[SequenceRun]) -> list[dict]:
+    """README rows: each sequence model on the Dijkstra trace (pointer accuracy by n)."""
+    from ..findings import pct
+
+    rows = []
+    for model, d in results.groupby("model", sort=False):
+        at = lambda n, col="pointer_accuracy": pct(d[d.n == n][col])  # noqa: E731
+        rs = [r for r in runs if label(r) == model]
+        rows.append({"approach": f"{model}, Dijkstra as a trace", "seeds": d.seed.nunique(),
+                     "route": "imitation + test-time compute (feedback memory)" if "Feedback" in model else "imitation",
+                     "ID n=16": at(16), "OOD n=64": at(64), "exact match n=64": at(64, "exact_match"),
+                     "train s/run": f"{np.mean([r.metrics['train_seconds'] for r in rs]):.0f}",
+                     "test-time cost": "sequential decoding"})
+    return rows

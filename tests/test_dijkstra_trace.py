@@ -1,0 +1,167 @@
+"""Dijkstra as a sequence: encoding, relabelling, decoding and the trace metrics."""
+
+import numpy as np
+import pytest
+import torch
+
+from lib.graphs import Graph
+from lib.metrics import Prediction, evaluate_predictions
+from lib.oracle import dijkstra, dijkstra_trace
+from lib.samplers import Split, sample_split
+from lib.tasks.dijkstra_trace import (BOS, EOS, SEP, DijkstraTraceTask, TraceCoding, decode, encode,
+                                      quantisation_ceiling, true_answer)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _graphs():
+    out = sample_split("train", 40) + sample_split("test_16", 8) + sample_split("test_64", 4)
+    out += sample_split(Split(99, (64,), (0.05, 0.1)), 6)  # sparse: unreachable nodes
+    out += sample_split("grid_64", 2) + sample_split("tree_64", 2)
+    return out
+
+
+def test_round_trip_gives_the_oracle_pi_up_to_n64():
+    rng = np.random.default_rng(0)
+    graphs = _graphs()
+    assert any(np.isinf(dijkstra(g)[0]).any() for g in graphs)  # unreachable nodes are covered
+    preds = []
+    for g in graphs:
+        ex = encode(g, rng)
+        pi = decode(ex.tokens[ex.prompt_length:], g, ex.node_ids)
+        assert np.array_equal(pi, dijkstra(g)[1])
+        preds.append(Prediction(pi))
+    m = evaluate_predictions(graphs, preds)
+    assert m["pointer_accuracy"] == 1.0 and m["exact_match"] == 1.0
+
+
+def test_layout_and_loss_mask():
+    g = Graph.from_edges(4, 2, [[0, 1, 0.2], [1, 0, 0.2], [1, 2, 0.9], [2, 1, 0.9], [0, 2, 0.5], [2, 0, 0.5]])
+    coding = TraceCoding(bins=4, id_vocab=10)
+    ids = np.array([7, 3, 5, 0])
+    ex = encode(g, np.random.default_rng(0), coding, node_ids=ids)
+    node = lambda v: int(coding.node_token(ids[v]))  # noqa: E731
+    w = lambda x: int(coding.weight_token(x))  # noqa: E731
+    edges = sorted([(node(1), node(0), w(0.2)), (node(1), node(2), w(0.9)), (node(2), node(0), w(0.5))])
+    prompt = [BOS, node(2)] + [t for e in edges for t in e] + [SEP]
+    trace = dijkstra_trace(g)
+    assert trace == [(2, 2), (0, 2), (1, 0)]  # node 3 is unreachable
+    answer = [node(v) for pair in trace for v in pair] + [EOS]
+    assert ex.tokens.tolist() == prompt + answer
+    assert ex.prompt_length == len(prompt)
+    assert ex.loss_mask.tolist() == [False] * len(prompt) + [True] * len(answer)
+    seq = ex.seq_example()
+    assert seq.targets[seq.mask].tolist() == answer  # the model is scored on writing the answer
+
+
+def test_relabelling_uses_the_whole_id_vocabulary():
+    coding = TraceCoding(id_vocab=128)
+    rng = np.random.default_rng(1)
+    seen = set()
+    for g in sample_split("train", 60):
+        ids = encode(g, rng, coding).node_ids
+        assert len(set(ids.tolist())) == g.num_nodes
+        seen |= set(ids.tolist())
+    assert len(seen) > 120  # graphs of <= 16 nodes still exercise (nearly) every id
+    with pytest.raises(ValueError, match="more than"):
+        encode(sample_split("test_64", 1)[0], rng, TraceCoding(id_vocab=32))
+
+
+def test_decode_falls_back_to_self_on_garbage():
+    g = sample_split("test_16", 1)[0]
+    ex = encode(g, np.random.default_rng(2))
+    n, s = g.num_nodes, g.source
+    assert np.array_equal(decode([], g, ex.node_ids), np.arange(n))
+    assert np.array_equal(decode([EOS, 99, 100], g, ex.node_ids), np.arange(n))
+    answer = ex.tokens[ex.prompt_length:].tolist()
+    truth = dijkstra(g)[1]
+    # a truncated trace keeps the decoded prefix; a dangling token is ignored
+    part = decode(answer[:5], g, ex.node_ids)
+    named = [v for v, _ in dijkstra_trace(g)[:2]]
+    assert all(part[v] == truth[v] for v in named) and part[s] == s
+    # ids of nodes that are not in this graph, weight tokens and specials are ignored
+    unused = sorted(set(range(128)) - set(ex.node_ids.tolist()))[:2]
+    junk = [int(TraceCoding().node_token(unused[0])), int(TraceCoding().node_token(unused[1])), SEP, BOS]
+    assert np.array_equal(decode(junk + answer, g, ex.node_ids), truth)
+    # the first pair naming a node wins
+    v, p = answer[2], answer[3]
+    assert np.array_equal(decode(answer[:2] + [v, answer[0]] + answer, g, ex.node_ids)[[s]], [s])
+
+
+def test_quantisation_is_scored_against_the_true_graph():
+    """Binning makes the two-hop path 0-2-1 look shorter than the edge 0-1 (bin centres .125 +
+    .125 < .375) although it is longer (0.48 > 0.26). The target is the true trace, decoding it
+    scores 1.0 on the true graph, and Dijkstra on the binned weights (the ceiling) is wrong."""
+    g = Graph.from_edges(3, 0, [[0, 1, 0.26], [1, 0, 0.26], [0, 2, 0.24], [2, 0, 0.24],
+                                [2, 1, 0.24], [1, 2, 0.24]])
+    coding = TraceCoding(bins=4)
+    assert dijkstra(g)[1].tolist() == [0, 0, 0]
+    ex = encode(g, np.random.default_rng(0), coding)
+    pi = decode(ex.tokens[ex.prompt_length:], g, ex.node_ids, coding)
+    assert evaluate_predictions([g], [Prediction(pi)])["exact_match"] == 1.0
+    assert quantisation_ceiling([g], coding)["pointer_accuracy"] == 0.5  # node 1 wrong, node 2 right
+
+
+def test_ceiling_is_high_with_16_bins():
+    graphs = sample_split("test_16", 32)
+    fine, coarse = quantisation_ceiling(graphs, TraceCoding(bins=16)), quantisation_ceiling(graphs, TraceCoding(2))
+    assert fine["pointer_accuracy"] > 0.95 > coarse["pointer_accuracy"]
+
+
+def test_true_answer_and_eval_encoding_are_fixed():
+    task = DijkstraTraceTask()
+    graphs = sample_split("test_16", 3)
+    a, b = task.encode_eval(graphs), task.encode_eval(graphs)
+    assert all(np.array_equal(x.tokens, y.tokens) for x, y in zip(a, b))
+    assert true_answer(graphs[0], a[0].node_ids) == a[0].tokens[a[0].prompt_length:].tolist()
+
+
+class _Oracle(torch.nn.Module):
+    """A 'model' that writes the true answer: checks generate/decode plumbing end to end."""
+
+    def __init__(self, task, graphs):
+        super().__init__()
+        self.answers = {tuple(e.tokens[:e.prompt_length].tolist()): e.tokens[e.prompt_length:].tolist()
+                        for e in task.encode_eval(graphs)}
+
+    def generate(self, prompt, steps, prompt_lengths, stop_token, **kw):
+        out = torch.full((prompt.shape[0], max(prompt_lengths) + steps), stop_token)
+        for b, n in enumerate(prompt_lengths):
+            ans = self.answers[tuple(prompt[b, :n].tolist())]
+            out[b, :n] = prompt[b, :n]
+            out[b, n:n + len(ans)] = torch.tensor(ans)
+        return out
+
+
+def test_predictions_of_a_perfect_generator_score_one():
+    task = DijkstraTraceTask()
+    graphs = sample_split("test_16", 5) + sample_split("test_32", 3)
+    preds = task.predictions(_Oracle(task, graphs), graphs, batch_size=3)
+    assert evaluate_predictions(graphs, preds)["exact_match"] == 1.0
+
+
+def test_evaluate_metrics_of_an_untrained_model_are_in_range():
+    from lib.seqtrain import build_sequence_model
+
+    task = DijkstraTraceTask()
+    torch.manual_seed(0)
+    model = build_sequence_model("decoder_transformer", task.vocab_size, d_model=16, heads=2, layers=1).eval()
+    m = task.evaluate(model, sample_split("test_16", 4), batch_size=2)
+    assert set(m) >= {"trace_token_accuracy", "trace_exact", "pointer_accuracy", "exact_match"}
+    assert 0 <= m["trace_token_accuracy"] < 0.5 and 0 <= m["pointer_accuracy"] <= 1
+
+
+def test_bad_arguments_fail_clearly():
+    with pytest.raises(KeyError, match="unknown split"):
+        DijkstraTraceTask(train_split="nope")
+    with pytest.raises(ValueError):
+        TraceCoding(bins=0)
+    g = sample_split("test_16", 1)[0]
+    with pytest.raises(ValueError, match="distinct"):
+        encode(g, np.random.default_rng(0), node_ids=np.zeros(g.num_nodes, dtype=int))

@@ -1,0 +1,178 @@
+"""Sequence-model training: determinism, the run cache, loading, solvers and bad configs."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lib import runs
+from lib.runs import RunCache, load_any_run
+from lib.seqtrain import (SeqTrainConfig, SequenceRun, bucketed_batches, load_sequence_run, train_sequence)
+
+TINY = {"d_model": 16, "heads": 2, "layers": 2, "ffn_mult": 2}
+
+
+def _code(model="feedback_transformer", **kw) -> SeqTrainConfig:
+    kw.setdefault("model_args", TINY)
+    return SeqTrainConfig(model=model, task="code_execution",
+                          task_args={"statements": 6, "train_programs": 24}, steps=4, batch_size=8,
+                          eval_every=2, val_items=8, **kw)
+
+
+def _trace(model="decoder_transformer", **kw) -> SeqTrainConfig:
+    kw.setdefault("model_args", TINY)
+    return SeqTrainConfig(model=model, task="dijkstra_trace",
+                          task_args={"train_graphs": 16}, steps=3, batch_size=4, eval_every=3, val_items=4, **kw)
+
+
+@pytest.fixture(autouse=True)
+def _sequence_kind(monkeypatch):
+    """Register the run kind as lib/runs.py will (the lead adds the line)."""
+    monkeypatch.setitem(runs.RUN_KINDS, "sequence", "lib.seqtrain:load_sequence_run")
+
+
+@pytest.mark.parametrize("model", ["feedback_transformer", "decoder_transformer"])
+def test_same_config_same_metrics(tmp_path, model):
+    cfg = _code(model)
+    a = train_sequence(cfg, RunCache(tmp_path / "a"), device="cpu", progress=False)
+    b = train_sequence(cfg, RunCache(tmp_path / "b"), device="cpu", progress=False)
+    assert a.metrics["curve"] == b.metrics["curve"]
+    sa, sb = torch.load(a.path / "model.pt"), torch.load(b.path / "model.pt")
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    c = train_sequence(cfg.replace(seed=1), RunCache(tmp_path / "a"), device="cpu", progress=False)
+    assert c.metrics["curve"]["train_loss"] != a.metrics["curve"]["train_loss"]
+
+
+def test_trace_training_is_deterministic_with_relabelling(tmp_path):
+    cfg = _trace()
+    a = train_sequence(cfg, RunCache(tmp_path / "a"), device="cpu", progress=False)
+    b = train_sequence(cfg, RunCache(tmp_path / "b"), device="cpu", progress=False)
+    assert a.metrics["curve"] == b.metrics["curve"]
+    assert a.evaluate("test_16", 3, device="cpu") == b.evaluate("test_16", 3, device="cpu")
+
+
+def test_run_cache_round_trip(tmp_path):
+    cache = RunCache(tmp_path)
+    cfg = _code(label="tiny-ft")
+    run = train_sequence(cfg, cache, device="cpu", progress=False)
+    assert json.loads((run.path / "config.json").read_text())["_kind"] == "sequence"
+    loaded = load_any_run(run.path)
+    assert isinstance(loaded, SequenceRun) and loaded.config == cfg and loaded.metrics == run.metrics
+    assert cache.find("tiny-ft") == run.path
+    # a second call loads instead of training, and the weights come back
+    again = train_sequence(cfg, cache, device="cpu", progress=False)
+    assert again.path == run.path and again.metrics["train_seconds"] == run.metrics["train_seconds"]
+    x = torch.randint(0, cfg.build_task().vocab_size, (2, 9))
+    trained = run.model("cpu")
+    torch.testing.assert_close(load_sequence_run(run.path).model("cpu")(x), trained(x))
+    # evaluations are cached in the run folder
+    m = run.evaluate("test", 6, device="cpu")
+    assert 0 <= m["print_accuracy"] <= 1 and m["num_programs"] == 6
+    assert json.loads((run.path / "evals.json").read_text())
+
+
+def test_trace_run_is_a_solver_and_code_run_is_not(tmp_path, monkeypatch):
+    import argparse
+
+    from lib.cli import cmd_evaluate
+    from lib.graphs import write_jsonl
+    from lib.samplers import sample_split
+    from lib.solvers import get_solver
+
+    monkeypatch.setenv("LAB_RUNS_DIR", str(tmp_path / "runs"))
+    trace_run = train_sequence(_trace(label="tiny-trace"), device="cpu", progress=False)
+    graphs = sample_split("test_16", 3)
+    preds = get_solver("tiny-trace").solve(graphs)
+    assert [p.pi.shape for p in preds] == [(g.num_nodes,) for g in graphs]
+    path = write_jsonl(graphs, tmp_path / "g.jsonl")
+    out = cmd_evaluate(argparse.Namespace(solver=trace_run.name, data=str(path), iterations=None,
+                                          search_steps=None, device="cpu"))
+    assert out["num_graphs"] == 3 and 0 <= out["pointer_accuracy"] <= 1
+    with pytest.raises(ValueError, match="does not take --iterations"):
+        get_solver("tiny-trace", iterations=3)
+    code_run = train_sequence(_code(label="tiny-code"), device="cpu", progress=False)
+    with pytest.raises(ValueError, match="only dijkstra_trace runs"):
+        code_run.solver("cpu")
+
+
+def test_universal_run_takes_iterations(tmp_path):
+    cfg = _trace(model_args={**TINY, "universal": True})
+    run = train_sequence(cfg, RunCache(tmp_path), device="cpu", progress=False)
+    from lib.samplers import sample_split
+
+    graphs = sample_split("test_16", 2)
+    assert len(run.solver("cpu", iterations=5).solve(graphs)) == 2
+    assert "trace_token_accuracy" in run.evaluate("test_16", 2, device="cpu", iterations=4, generate=False)
+
+
+def test_bucketed_batches_cover_every_item_once_per_epoch():
+    lengths = np.random.default_rng(0).integers(5, 100, 64)
+    gen = bucketed_batches(lengths, 8, 4, np.random.default_rng(1))
+    epoch = [next(gen) for _ in range(8)]
+    assert sorted(np.concatenate(epoch).tolist()) == list(range(64))
+    spread = np.mean([np.ptp(lengths[b]) for b in epoch])
+    assert spread < np.ptp(lengths) / 2  # batches hold similar lengths
+
+
+@pytest.mark.parametrize("changes,err", [
+    ({"model": "lstm"}, KeyError), ({"task": "sorting"}, KeyError),
+    ({"model_args": {"depth": 3}}, TypeError), ({"model_args": {"vocab_size": 99}}, TypeError),
+    ({"task_args": {"variables": 9}}, ValueError), ({"steps": 0}, ValueError),
+    ({"model_args": {"d_model": 30, "heads": 4}}, ValueError),
+])
+def test_bad_configs_fail_clearly(changes, err):
+    with pytest.raises(err):
+        SeqTrainConfig(**changes)
+
+
+class _PerfectCodeModel(torch.nn.Module):
+    """Logits that put all mass on the interpreter's answer at print positions."""
+
+    def __init__(self, task, programs):
+        super().__init__()
+        from lib.tasks.code_execution import make_example
+
+        self.examples = {tuple(make_example(p).inputs.tolist()): make_example(p) for p in programs}
+        self.vocab = task.vocab_size
+
+    def forward(self, x):
+        out = torch.zeros(*x.shape, self.vocab)
+        for b in range(x.shape[0]):
+            row = x[b].tolist()
+            ex = next(e for k, e in self.examples.items() if row[:len(k)] == list(k))
+            out[b, torch.arange(len(ex.targets)), torch.as_tensor(ex.targets)] = 1.0
+        return out
+
+
+def test_code_execution_metrics_of_a_perfect_model_are_one():
+    from lib.tasks.code_execution import CodeExecutionTask
+
+    task = CodeExecutionTask(statements=10)
+    programs = task.programs("test", 12)
+    m = task.evaluate(_PerfectCodeModel(task, programs), programs, batch_size=5)
+    assert m["print_accuracy"] == 1.0 and m["program_accuracy"] == 1.0 and m["prints"] > 0
+
+
+def test_experiment_smoke_profile_end_to_end(tmp_path, monkeypatch):
+    """The functions notebook 02 calls, on the smoke profile (seconds)."""
+    from lib.experiments import config_for
+    from lib.experiments import sequence as S
+
+    monkeypatch.setenv("LAB_RUNS_DIR", str(tmp_path / "runs"))
+    cfg = config_for(S.PROFILES, "smoke")
+    code, trace = S.train_code_execution(cfg), S.train_trace(cfg)
+    assert [r.config.model_args["layers"] for r in code] == [4, 8]
+    table = S.code_execution_table(S.code_execution_results(code, cfg), cfg)
+    assert list(table["paper (%)"]) == [99.1, 33.7]
+    results = S.trace_results(trace, cfg)
+    assert set(results.split) == set(cfg.trace_splits) and results.pointer_accuracy.between(0, 1).all()
+    ptr = S.trace_table(results, "pointer_accuracy", cfg)
+    assert ptr.index[-2].startswith("Dijkstra on 16-bin weights") and ptr.shape == (4, len(cfg.trace_splits))
+    floor = [float(v) for v in ptr.loc["no answer: every node points to itself (floor)"]]
+    assert all(0 <= v <= 100 for v in floor)
+    cost = S.cost_table(code, trace, cfg)
+    assert (cost["GFLOPs / sequence"] > 0).all() and (cost["ms / item"] > 0).all()
+    assert len(S.memory_layer_weights(code + trace)) == 2
+    # re-running loads every run from the cache
+    assert [r.path for r in S.train_code_execution(cfg)] == [r.path for r in code]
