@@ -22,3 +22,14 @@ def config_for(profiles: Mapping[str, T], profile: str, **overrides) -> T:
     if unknown:
         raise TypeError(f"{type(cfg).__name__} has no field(s) {unknown}; fields are {sorted(fields)}")
     return dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def preset_grid(names, seeds, steps: int | None = None, train_graphs: int | None = None, evals: int = 8) -> list:
+    """Every named preset × seed, with the profile's optional overrides of steps (and then
+    ``evals`` validation points per run) and of the training-set size."""
+    from ..presets import preset
+
+    changes = {k: v for k, v in (("steps", steps), ("train_graphs", train_graphs)) if v is not None}
+    if steps is not None:
+        changes["eval_every"] = max(1, steps // evals)
+    return [preset(m, seed=s, **changes) for m in names for s in seeds]

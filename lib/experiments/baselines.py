@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import errors_by_hop_depth
-from ..presets import ROUTES, preset
+from ..presets import ROUTES
+from . import preset_grid
 from ..samplers import sample_split
 from ..solvers import get_solver, evaluate_solver
 from ..sweep import run_sweep
@@ -32,10 +33,7 @@ class BaselinesConfig:
     device: str = "auto"  # "auto", "cpu" or "cuda"
 
     def train_configs(self):
-        changes = {k: v for k, v in (("steps", self.steps), ("train_graphs", self.train_graphs)) if v is not None}
-        if self.steps is not None:
-            changes["eval_every"] = max(1, self.steps // 8)
-        return [preset(m, seed=s, **changes) for m in self.models for s in self.seeds]
+        return preset_grid(self.models, self.seeds, self.steps, self.train_graphs, evals=8)
 
 
 PROFILES = {

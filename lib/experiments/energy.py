@@ -14,7 +14,7 @@ from ..batching import collate
 from ..energy.candidates import corrupt, decode, target_candidate
 from ..metrics import evaluate_predictions
 from ..oracle import verify
-from ..presets import preset
+from . import preset_grid
 from ..samplers import sample_split
 from ..sweep import run_sweep
 
@@ -28,7 +28,7 @@ class EnergyStudyConfig:
     seeds: tuple[int, ...] = (0, 1, 2)  # training seeds per method
     steps: int | None = None  # override the presets' optimizer steps (None: the preset's own)
     train_graphs: int | None = None  # override the training-set size
-    search_steps: tuple[int, ...] = (0, 5, 10, 20, 40, 80)  # test-time search budgets (trained with 10)
+    search_steps: tuple[int, ...] = (0, 5, 10, 20, 40)  # test-time search budgets (trained with 10)
     splits: tuple[str, ...] = ("test_16", "test_64", "test_128", "maze_64")  # evaluation splits
     eval_graphs: int = 32  # graphs per split for accuracy
     auc_graphs: int = 32  # graphs per split for the verifier's ROC-AUC
@@ -37,10 +37,7 @@ class EnergyStudyConfig:
     device: str = "auto"  # "auto", "cpu" or "cuda"
 
     def train_configs(self):
-        changes = {k: v for k, v in (("steps", self.steps), ("train_graphs", self.train_graphs)) if v is not None}
-        if self.steps is not None:
-            changes["eval_every"] = max(1, self.steps // 4)
-        return [preset(METHOD_PRESETS[m], seed=s, **changes) for m in self.methods for s in self.seeds]
+        return preset_grid([METHOD_PRESETS[m] for m in self.methods], self.seeds, self.steps, self.train_graphs, evals=4)
 
 
 PROFILES = {

@@ -11,7 +11,8 @@ import pandas as pd
 
 from ..flops import flops_per_graph
 from ..models import model_config
-from ..presets import ROUTES, preset
+from ..presets import ROUTES
+from . import preset_grid
 from ..samplers import sample_split
 from ..sweep import run_sweep
 from ..train import Run, predict_graphs
@@ -33,10 +34,7 @@ class LoopedConfig:
     device: str = "auto"  # "auto", "cpu" or "cuda"
 
     def train_configs(self):
-        changes = {k: v for k, v in (("steps", self.steps), ("train_graphs", self.train_graphs)) if v is not None}
-        if self.steps is not None:
-            changes["eval_every"] = max(1, self.steps // 8)
-        return [preset(m, seed=s, **changes) for m in (*self.models, self.baseline) for s in self.seeds]
+        return preset_grid((*self.models, self.baseline), self.seeds, self.steps, self.train_graphs, evals=8)
 
 
 PROFILES = {

@@ -57,7 +57,8 @@ class RegularizationConfig:
 PROFILES = {
     "full": RegularizationConfig(),
     "smoke": RegularizationConfig(seeds=(0, 1), hidden=8, steps=8, train_graphs=32, eval_graphs=4,
-                                  train_eval_graphs=8, sharpness_draws=2, iterations=(1, 6), workers=1),
+                                  regularized=("tied",), train_eval_graphs=8, sharpness_draws=2, iterations=(1, 6),
+                                  workers=1),
 }
 
 

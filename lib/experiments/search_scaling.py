@@ -22,15 +22,16 @@ from ..sweep import run_sweep
 
 @dataclass(frozen=True)
 class SearchStudyConfig:
-    energy: str = "energy_irem"  # preset of the learned verifier (trained in notebook 04)
+    energy: str = "energy_residual"  # preset of the learned verifier (trained in notebook 04)
     generator: str = "looped_gnn"  # preset of the generator (trained in notebook 02)
     seeds: tuple[int, ...] = (0, 1, 2)  # seeds of both
-    steps_budgets: tuple[int, ...] = (0, 5, 10, 20, 40, 80, 160)  # continuous search steps
+    steps_budgets: tuple[int, ...] = (0, 10, 40, 160)  # continuous search steps
     samples: tuple[int, ...] = (1, 2, 4, 8, 16)  # best-of-N sample counts
     visits: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)  # hill-climbing node visits, in multiples of n
     splits: tuple[str, ...] = ("test_16", "test_64", "test_128", "maze_64")  # evaluation splits
     discrete_splits: tuple[str, ...] = ("test_16", "test_64", "maze_64")  # splits for the discrete routines
-    eval_graphs: int = 32  # graphs per split (continuous routines)
+    eval_graphs: int = 16  # graphs per split (continuous routines; half that at n >= 128)
+    generator_eval_graphs: int = 64  # graphs per split for the generator (shared with notebook 02's cache)
     discrete_graphs: int = 12  # graphs per split (discrete routines: one graph at a time)
     generator_iterations: tuple[int, ...] = (1, 2, 4, 8, 16, 32)  # for the compute-matched comparison
     asym_sizes: tuple[int, ...] = (100, 1000, 10000)  # training-set sizes for the asymmetry study
@@ -39,16 +40,16 @@ class SearchStudyConfig:
     asym_energy_steps: int = 1000  # verifier steps in the asymmetry study
     headline: str = "headline"  # preset of the headline solver
     headline_seeds: tuple[int, ...] = (0, 1, 2)  # its seeds
-    headline_graphs: int = 64  # graphs per split for the headline figures
+    headline_graphs: int = 64  # graphs per split for the headline figures (half that at n >= 128)
     workers: int | None = None  # training processes (None: one per core)
     device: str = "auto"  # "auto", "cpu" or "cuda"
 
 
 PROFILES = {
     "full": SearchStudyConfig(),
-    "smoke": SearchStudyConfig(energy="energy_irem", generator="looped_gnn", seeds=(0,), steps_budgets=(0, 3),
+    "smoke": SearchStudyConfig(seeds=(0,), steps_budgets=(0, 3),
                                samples=(1, 2), visits=(0.0, 0.5), splits=("test_16", "maze_64"),
-                               discrete_splits=("test_16",), eval_graphs=3, discrete_graphs=2,
+                               discrete_splits=("test_16",), eval_graphs=3, generator_eval_graphs=3, discrete_graphs=2,
                                generator_iterations=(1, 2), asym_sizes=(16, 32), asym_seeds=(0,),
                                asym_generator_steps=4, asym_energy_steps=3, headline_seeds=(0,), headline_graphs=3,
                                workers=1),
@@ -56,6 +57,13 @@ PROFILES = {
 
 #: In the smoke profile every preset is shrunk to seconds.
 SMOKE_CHANGES = {"steps": 4, "train_graphs": 16, "eval_every": 2, "val_graphs": 4, "batch_size": 4}
+
+
+def graphs_for(split: str, num: int) -> int:
+    """Fewer graphs at n >= 128, where every search step costs the most."""
+    from ..samplers import SPLITS
+
+    return max(1, num // 2) if max(SPLITS[split].sizes) >= 128 else num
 
 
 def _preset(name: str, profile_smoke: bool, **changes):
@@ -78,7 +86,8 @@ def continuous_scaling(runs: dict[str, list], cfg: SearchStudyConfig) -> pd.Data
     """Accuracy against search steps for gradient descent (random and generator starts),
     Langevin and restarts, every energy seed, every split."""
     routines = {"GD (random start)": {}, "GD (generator start)": {"init": None},
-                "Langevin": {"routine": "langevin", "noise": 0.01}, "GD, 4 restarts": {"routine": "restarts"}}
+                "Langevin": {"routine": "langevin", "noise": 0.01}, "GD, 2 restarts": {"routine": "restarts",
+                                                                                      "restarts": 2}}
     rows = []
     for e_run, g_run in zip(runs["energy"], runs["generator"]):
         for name, over in routines.items():
@@ -86,7 +95,8 @@ def continuous_scaling(runs: dict[str, list], cfg: SearchStudyConfig) -> pd.Data
             if "init" in over:
                 over["init"] = g_run.name
             for split in cfg.splits:
-                res = e_run.evaluate_budgets(split, cfg.eval_graphs, cfg.steps_budgets, device=cfg.device, **over)
+                res = e_run.evaluate_budgets(split, graphs_for(split, cfg.eval_graphs), cfg.steps_budgets,
+                                             device=cfg.device, **over)
                 for k, m in zip(cfg.steps_budgets, res):
                     rows.append({"model": name, "seed": e_run.config.seed, "split": split, "iterations": k,
                                  "looped": True, "trained_iterations": e_run.config.inner_steps,
@@ -181,7 +191,7 @@ def compute_matched(runs: dict[str, list], continuous: pd.DataFrame, cfg: Search
         for g_run in runs["generator"]:
             model = g_run.model("cpu")
             for k in cfg.generator_iterations:
-                m = g_run.evaluate(split, cfg.eval_graphs, device=cfg.device, iterations=k)
+                m = g_run.evaluate(split, cfg.generator_eval_graphs, device=cfg.device, iterations=k)
                 rows.append({"approach": f"generator ({cfg.generator}), more iterations", "seed": g_run.config.seed,
                              "split": split, "budget": k, "flops": flops_per_graph(model, graphs, iterations=k),
                              "pointer_accuracy": m["pointer_accuracy"]})
@@ -222,15 +232,14 @@ def asymmetry(cfg: SearchStudyConfig, smoke: bool = False) -> pd.DataFrame:
     for gen, ver in zip(runs[::2], runs[1::2]):
         n = gen.config.train_graphs
         for split in ("test_16", "test_64", "test_128"):
-            eval_n = cfg.eval_graphs
+            eval_n = graphs_for(split, cfg.eval_graphs)
             s = verifier_scores(ver, split, eval_n)
             rows.append({"train graphs": n, "seed": gen.config.seed, "split": split,
                          "generator accuracy": gen.evaluate(split, eval_n, device=cfg.device)["pointer_accuracy"],
                          "verifier AUC": _auc(-s[s.correct].energy.to_numpy(), -s[~s.correct].energy.to_numpy()),
                          "verifier paired rate": paired_win_rate(s),
                          "verifier + search accuracy": ver.evaluate(split, eval_n, device=cfg.device,
-                                                                    search_steps=max(cfg.steps_budgets))[
-                             "pointer_accuracy"]})
+                                                                    search_steps=40)["pointer_accuracy"]})
     return pd.DataFrame(rows)
 
 
@@ -257,7 +266,7 @@ def headline_results(runs: list, cfg: SearchStudyConfig,
     rows = []
     for run in runs:
         for split in splits:
-            m = run.evaluate(split, cfg.headline_graphs, device=cfg.device)
+            m = run.evaluate(split, graphs_for(split, cfg.headline_graphs), device=cfg.device)
             rows.append({"seed": run.config.seed, "split": split, "pointer_accuracy": m["pointer_accuracy"],
                          "exact_match": m["exact_match"]})
     return pd.DataFrame(rows)
