@@ -56,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--device", default="auto", help="'auto' (default), 'cpu' or 'cuda'")
     tr.set_defaults(func=cmd_train)
 
+    sw = sub.add_parser("sweep", help="train presets over seeds through the sweep runner (resumable)")
+    sw.add_argument("--config", required=True, help="preset names, comma-separated (see lib/presets.py)")
+    sw.add_argument("--seeds", default="0", help="comma-separated training seeds (default %(default)s)")
+    sw.add_argument("--backend", default=None, choices=("local", "ray"),
+                    help="'local' process pool (default) or 'ray' (default when $RAY_ADDRESS is set)")
+    sw.add_argument("--workers", type=int, default=None, help="local processes (default: one per core)")
+    sw.add_argument("--device", default="auto", help="'auto' (default), 'cpu' or 'cuda'")
+    sw.set_defaults(func=cmd_sweep)
+
     bn = sub.add_parser("bench", help="print speed and memory figures for each baseline model")
     bn.add_argument("--steps", type=int, default=20, help="training steps to time per model")
     bn.add_argument("--device", default="auto", help="'auto' (default), 'cpu' or 'cuda'")
@@ -102,6 +111,25 @@ def cmd_train(args) -> dict:
     changes = {} if args.seed is None else {"seed": args.seed}
     run = train_any(preset(args.config, **changes), device=args.device)
     return _run_summary(run)
+
+
+def _int_list(text: str, what: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"{what} must be comma-separated integers, got {text!r}") from None
+
+
+def cmd_sweep(args) -> list[dict]:
+    from .presets import preset
+    from .sweep import run_sweep
+
+    seeds = _int_list(args.seeds, "--seeds")
+    configs = [preset(name.strip(), seed=s) for name in args.config.split(",") if name.strip() for s in seeds]
+    if not configs:
+        raise ValueError("--config names no preset")
+    runs = run_sweep(configs, workers=args.workers, device=args.device, backend=args.backend)
+    return [_run_summary(r) for r in runs]
 
 
 def cmd_bench(args) -> None:

@@ -14,8 +14,10 @@ widget outputs become a note pointing at the live app, since their JavaScript wo
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
 import html
+import mimetypes
 import os
 import re
 import sys
@@ -183,7 +185,7 @@ def _local_target(url: str) -> bool:
 
 def render_notebook(path: Path, exporter, out_dir: Path, anchors: dict[str, str], mathjax: bool = False,
                     fix_commented_markdown: bool = True) -> tuple[RenderedNotebook, list[str]]:
-    """Export one notebook; namespace its element ids under its own anchor, rewrite its links
+    """Export one notebook; namespace its markdown ids under its own anchor, rewrite its links
     (``#heading``, ``other.ipynb#heading``, relative files) for a page in ``out_dir``.
     Returns the rendering and the page's <style> blocks."""
     from bs4 import BeautifulSoup
@@ -199,21 +201,26 @@ def render_notebook(path: Path, exporter, out_dir: Path, anchors: dict[str, str]
     main = soup.find("main") or soup.body
     anchor = anchors[path.stem]
 
-    ids: dict[str, str] = {}
-    for el in main.find_all(id=True):
+    # Headings get ids from their text, so two notebooks' "Summary" would clash: namespace the
+    # ids in markdown cells (outputs keep theirs: a pandas Styler's CSS selects its table by id).
+    ids: dict[str, str] = {}  # old id (as written, and percent-decoded) -> new id
+    taken: set[str] = set()
+    for el in main.select(".jp-MarkdownCell [id]"):
         old = el["id"]
-        new = f"{anchor}--{old}"
+        new = base = f"{anchor}--{unquote(old)}"
         k = 2
-        while new in ids.values():
-            new, k = f"{anchor}--{old}-{k}", k + 1
+        while new in taken:
+            new, k = f"{base}-{k}", k + 1
+        taken.add(new)
         ids.setdefault(old, new)
+        ids.setdefault(unquote(old), new)
         el["id"] = new
     for a in main.find_all("a", href=True):
         href = a["href"]
         if href.startswith("#"):
-            target = unquote(href[1:])
-            if target in ids:
-                a["href"] = "#" + ids[target]
+            target = ids.get(href[1:]) or ids.get(unquote(href[1:]))
+            if target:
+                a["href"] = "#" + target
             continue
         if not _local_target(href):
             continue
@@ -224,9 +231,14 @@ def render_notebook(path: Path, exporter, out_dir: Path, anchors: dict[str, str]
             a["href"] = "#" + (f"{anchors[target_path.stem]}--{frag}" if frag else anchors[target_path.stem])
         else:
             a["href"] = os.path.relpath(target_path, out_dir) + (f"#{parts.fragment}" if parts.fragment else "")
-    for img in main.find_all("img", src=True):
+    for img in main.find_all("img", src=True):  # nbconvert embeds only files below the notebook's folder
         if _local_target(img["src"]):
-            img["src"] = os.path.relpath((path.parent / unquote(img["src"])).resolve(), out_dir)
+            file = (path.parent / unquote(urlsplit(img["src"]).path)).resolve()
+            mime = mimetypes.guess_type(file.name)[0] or ""
+            if file.is_file() and mime.startswith("image/"):
+                img["src"] = f"data:{mime};base64," + base64.b64encode(file.read_bytes()).decode("ascii")
+            else:
+                img["src"] = os.path.relpath(file, out_dir)
 
     headings = []
     for h in main.select(".jp-MarkdownCell h1[id], .jp-MarkdownCell h2[id], .jp-MarkdownCell h3[id]"):
@@ -332,7 +344,8 @@ def build_html_report(notebooks=None, out: Path | str = DEFAULT_OUT, title: str 
 def main(argv=None) -> int:
     """``python -m lib.html_report [--nb 00,01] [--out report/index.html] [--mathjax]``."""
     parser = argparse.ArgumentParser(prog="python -m lib.html_report", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--nb", action="append", default=None, help="notebook number or stem (repeatable, or a comma list)")
+    parser.add_argument("--nb", action="append", default=None,
+                        help="notebook number or stem (repeatable, or a comma list)")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="the page to write (default %(default)s)")
     parser.add_argument("--title", default=TITLE, help="page title")
     parser.add_argument("--mathjax", action="store_true", help="load MathJax from its CDN (needs network to view)")

@@ -162,7 +162,8 @@ def run_notebook(path: Path, profile: str, out_dir: Path | None = None, kernel: 
     with _environment(**env):
         try:
             pm.execute_notebook(str(path), str(executed), parameters=params, kernel_name=kernel,
-                                cwd=str(NOTEBOOKS), progress_bar=progress)
+                                cwd=str(NOTEBOOKS),
+                                progress_bar={"desc": path.stem} if progress else False)
         except pm.PapermillExecutionError as err:
             raise NotebookFailed(f"{path.name} failed in cell {err.exec_count} ({err.ename}: {err.evalue}); "
                                  f"the executed copy with the traceback is {executed}"

@@ -42,13 +42,21 @@ def _train_one(cfg, root: str, device: str) -> str:
 
 
 def run_sweep(configs: Sequence, workers: int | None = None, cache: RunCache | None = None,
-              device: str = "auto", progress: bool = True, desc: str = "sweep") -> list:
+              device: str = "auto", progress: bool = True, desc: str = "sweep", backend: str | None = None) -> list:
     """Train every config of any kind (cached ones are loaded); runs come back in the order given.
 
     ``workers=1`` trains in this process; more use a process pool (spawned, so it is safe
     to call from a notebook). Progress shows done/total and the estimated time left.
+    ``backend="ray"`` (or ``$LAB_SWEEP_BACKEND=ray``, or ``$RAY_ADDRESS`` set) sends each config
+    to Ray instead (`lib.sweep_ray`); ``workers`` then does not apply.
     """
+    from .sweep_ray import choose_backend
+
     cache = cache or RunCache()
+    if choose_backend(backend) == "ray":
+        from .sweep_ray import run_sweep_ray
+
+        return run_sweep_ray(configs, cache, device=device, progress=progress, desc=desc)
     configs = list(configs)
     todo = list({cache.name_for(c): c for c in configs if not cache.exists(c)}.values())
     workers = default_workers() if workers is None else workers

@@ -7,6 +7,7 @@ trajectory; moving the step slider only redraws.
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 from functools import lru_cache
 
@@ -95,7 +96,8 @@ class SearchExplorer:
         return render_search_step(self.graph, traj, preds, t, title=label)
 
     def widget(self, lrs=(0.05, 0.1, 0.2, 0.4), noises=(0.0, 0.01, 0.05)):
-        """Sliders: search step (redraw only), step size and noise (re-run, then cached)."""
+        """Sliders: search step (redraw only), step size and noise (re-run, then cached); below
+        them a status line (CSS class ``search-status``) that names the step drawn."""
         import ipywidgets as w
         from IPython.display import display
 
@@ -107,9 +109,12 @@ class SearchExplorer:
                                         for v in options], value=round(learned, 4), description="step size")
         noise = w.SelectionSlider(options=[(str(v), v) for v in noises], description="noise")
         out = w.Output()
+        status = w.HTML()
+        status.add_class("search-status")
 
         def redraw(*_):
             fig = self.figure(t.value, lr.value, noise.value or None)
+            status.value = html.escape(fig.axes[0].get_title())
             with out:
                 out.clear_output(wait=True)
                 display(fig)
@@ -118,4 +123,4 @@ class SearchExplorer:
         for control in (t, lr, noise):
             control.observe(redraw, names="value")
         redraw()
-        return w.VBox([w.HBox([t, lr, noise]), out])
+        return w.VBox([w.HBox([t, lr, noise]), status, out])

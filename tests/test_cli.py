@@ -62,3 +62,20 @@ def test_module_entry_point(reference_files):
                            str(reference_files[32])], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["pointer_accuracy"] == 1.0
+
+
+def test_sweep_trains_presets_over_seeds_then_serves_them_from_the_cache(capsys):
+    code, out, _ = run(capsys, "sweep", "--config", "tiny", "--seeds", "0,1", "--backend", "local", "--workers", "1")
+    first = json.loads(out)
+    assert code == 0 and [r["seed"] for r in first] == [0, 1] and len({r["name"] for r in first}) == 2
+    code, out, _ = run(capsys, "sweep", "--config", "tiny", "--seeds", "1")
+    assert code == 0 and json.loads(out)[0]["name"] == first[1]["name"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--config", "tiny", "--seeds", "0,x"], "--seeds must be comma-separated integers"),
+    (["--config", "no_such_preset"], "unknown preset 'no_such_preset'"),
+])
+def test_sweep_bad_arguments_fail_clearly(capsys, argv, message):
+    code, out, err = run(capsys, "sweep", *argv)
+    assert code == 2 and out == "" and message in err

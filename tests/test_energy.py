@@ -112,3 +112,18 @@ def test_headline_trains_both_parts_and_solves(tmp_path, monkeypatch):
     graphs = sample_split("test_16", 3)
     assert len(run.solver("cpu").solve(graphs)) == 3
     assert 0 <= run.evaluate("test_16", 3, device="cpu")["pointer_accuracy"] <= 1
+
+
+def test_search_explorer_status_line_follows_the_step_slider():
+    """Without a browser: moving the step slider redraws and the status line names the step."""
+    from lib.experiments.energy import explorer
+    from lib.presets import PRESETS
+    from lib.runs import train_any
+
+    run = train_any(PRESETS["energy_residual_tiny"], device="cpu", progress=False)
+    view = explorer(run, "test_16", 0, steps=4).widget()
+    step = next(c for c in view.children[0].children if c.description == "step")
+    status = next(c for c in view.children if "search-status" in c._dom_classes)
+    assert step.value == 4 and status.value.startswith("step 4:")
+    step.value = 1
+    assert status.value.startswith("step 1:")

@@ -98,3 +98,13 @@ def test_committed_notebook_is_an_executed_report(path):
         assert all(o.get("output_type") != "error" for o in c.get("outputs", [])), c["source"]
         assert "papermill" not in c["metadata"] and "execution" not in c["metadata"]
     assert nb["metadata"].get("papermill", {}).get("parameters", {}).get("profile") == "full"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_markdown_cells_are_not_commented_out(path):
+    """Markdown written as '# '-prefixed script comments would render as a wall of headings."""
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            lines = "".join(cell["source"]).split("\n")
+            assert not any(line == "#" or line.startswith("# #") for line in lines), lines[0]

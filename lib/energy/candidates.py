@@ -27,7 +27,7 @@ def target_candidate(batch: GraphBatch, kind: str) -> torch.Tensor:
     if kind == "distance":
         d = batch.target_dist.clone()
         finite = torch.isfinite(d)
-        far = torch.zeros(batch.num_graphs, device=d.device).index_reduce(
+        far = torch.zeros(batch.num_graphs, device=d.device).scatter_reduce(
             0, batch.node_graph[finite], d[finite], "amax", include_self=False)
         return torch.where(finite, d, far[batch.node_graph] + 1.0)
     logits = torch.full((batch.num_edges + batch.num_nodes,), -5.0, device=batch.device)

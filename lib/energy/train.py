@@ -237,7 +237,7 @@ def _is_wrong(batch: GraphBatch, kind: str, y: torch.Tensor, tol: float = 0.02) 
     """[B] does this candidate differ from the truth (distances off by > tol, or a wrong pointer)?"""
     if kind == "distance":
         keep = reachable_mask(batch)
-        err = torch.zeros(batch.num_graphs, device=y.device).index_reduce(
+        err = torch.zeros(batch.num_graphs, device=y.device).scatter_reduce(
             0, batch.node_graph[keep], (y[keep] - batch.target_dist[keep]).abs(), "amax", include_self=True)
         return err > tol
     from ..batching import segment_argmax
@@ -368,9 +368,9 @@ def _train_energy(cfg: EnergyTrainConfig, cache: RunCache, dev: torch.device, pr
             bar.set_postfix(loss=f"{curve['train_loss'][-1]:.3f}", val_acc=f"{m['pointer_accuracy']:.3f}")
     bar.close()
     state = {"model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-             "step_size": torch.tensor(float(log_step.exp()))}
+             "step_size": torch.tensor(float(log_step.detach().exp()))}
     metrics = {"curve": curve, "train_seconds": time.perf_counter() - t0,
-               "parameters": sum(p.numel() for p in model.parameters()), "step_size": float(log_step.exp()),
+               "parameters": sum(p.numel() for p in model.parameters()), "step_size": float(log_step.detach().exp()),
                "final_val_pointer_accuracy": curve["val_pointer_accuracy"][-1], "device": str(dev)}
     return load_energy_run(cache.commit(cfg, metrics, state))
 
