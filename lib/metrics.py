@@ -35,9 +35,11 @@ def graph_scores(graph: Graph, pred: Prediction, true_dist: np.ndarray | None = 
     out = {"correct": int(ok[mask].sum()), "total": int(mask.sum())}
     if pred.dist is not None:
         reach = mask & np.isfinite(true_dist)
-        with np.errstate(over="ignore", invalid="ignore"):
-            err = np.abs(np.asarray(pred.dist, dtype=float)[reach] - true_dist[reach]) / np.maximum(true_dist[reach], 1e-12)
-            out["dist_err_sum"], out["dist_count"] = float(np.nan_to_num(err, nan=np.inf).sum()), int(reach.sum())
+        d = np.asarray(pred.dist, dtype=float)
+        missed = reach & ~np.isfinite(d)  # reachable, but predicted unreachable (or NaN)
+        ok_d = reach & ~missed
+        err = np.abs(d[ok_d] - true_dist[ok_d]) / np.maximum(true_dist[ok_d], 1e-12)
+        out["dist_err_sum"], out["dist_count"], out["dist_missed"] = float(err.sum()), int(ok_d.sum()), int(missed.sum())
     return out
 
 
@@ -47,15 +49,17 @@ def evaluate_predictions(graphs: Sequence[Graph], preds: Sequence[Prediction]) -
     * ``pointer_accuracy``: fraction of non-source nodes (pooled over graphs) whose pointer
       lies on some shortest path (self for unreachable nodes);
     * ``exact_match``: fraction of graphs with every pointer correct;
-    * ``mean_relative_distance_error``: over reachable non-source nodes, when distances are
-      predicted (``None`` otherwise).
+    * ``mean_relative_distance_error``: over reachable non-source nodes given a finite
+      distance, when distances are predicted (``None`` otherwise);
+    * ``distance_missed_fraction``: of reachable non-source nodes, those predicted unreachable
+      (an infinite or NaN distance), kept out of the mean above (``None`` without distances).
     """
     if len(graphs) != len(preds):
         raise ValueError(f"{len(graphs)} graphs but {len(preds)} predictions")
     if not graphs:
         raise ValueError("no graphs to evaluate")
     correct = total = exact = 0
-    err_sum, err_count, any_dist = 0.0, 0, False
+    err_sum, err_count, missed, any_dist = 0.0, 0, 0, False
     for g, p in zip(graphs, preds):
         s = graph_scores(g, p)
         correct, total = correct + s["correct"], total + s["total"]
@@ -63,10 +67,13 @@ def evaluate_predictions(graphs: Sequence[Graph], preds: Sequence[Prediction]) -
         if "dist_count" in s:
             any_dist = True
             err_sum, err_count = err_sum + s["dist_err_sum"], err_count + s["dist_count"]
+            missed += s["dist_missed"]
     return {
         "pointer_accuracy": correct / total if total else 1.0,
         "exact_match": exact / len(graphs),
         "mean_relative_distance_error": (err_sum / err_count if err_count else 0.0) if any_dist else None,
+        "distance_missed_fraction": (missed / (err_count + missed) if err_count + missed else 0.0)
+        if any_dist else None,
         "num_graphs": len(graphs),
         "mean_num_nodes": float(np.mean([g.num_nodes for g in graphs])),
     }

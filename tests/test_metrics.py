@@ -49,8 +49,17 @@ def test_distance_error_is_relative_over_reachable_non_source_nodes():
     d[3] *= 1.5  # 50% off on one of three reachable non-source nodes
     d[4] = 123.0  # unreachable: ignored
     m = evaluate_predictions([g], [Prediction(pi, d)])
-    assert m["mean_relative_distance_error"] == pytest.approx(0.5 / 3)
+    assert m["mean_relative_distance_error"] == pytest.approx(0.5 / 3) and m["distance_missed_fraction"] == 0.0
     assert evaluate_predictions([g], [Prediction(pi)])["mean_relative_distance_error"] is None
+
+
+def test_a_reachable_node_predicted_unreachable_is_counted_apart_not_averaged_as_infinity():
+    g = tie_graph()
+    dist, pi = dijkstra(g)
+    d = dist.copy()
+    d[3] = np.inf
+    m = evaluate_predictions([g], [Prediction(pi, d)])
+    assert m["mean_relative_distance_error"] == 0.0 and m["distance_missed_fraction"] == pytest.approx(1 / 3)
 
 
 def test_oracle_scores_one_on_clrs_reference_and_with_ties(reference_files):
