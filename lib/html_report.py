@@ -35,7 +35,7 @@ DEFAULT_OUT = Path("report/index.html")
 TITLE = "dijkstra-lab: can a network learn Dijkstra?"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = ("<p class=\"lab-widget-note\"><em>Interactive view: it needs a live kernel. Open the notebook in "
-               "JupyterLab (<code>make lab</code>) or the app (<code>voila notebooks/search_explorer.ipynb</code>)."
+               "JupyterLab (<code>make lab</code>) or the app (<code>voila apps/search_explorer.ipynb</code>)."
                "</em></p>")
 
 #: A lab-template extension: a code cell's input folds into <details> (closed by default).

@@ -26,7 +26,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "notebooks" / "search_explorer.ipynb"
+APP = ROOT / "apps" / "search_explorer.ipynb"
 KERNEL = "dijkstra-lab"
 CHROMIUM = Path(os.environ.get("LAB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
