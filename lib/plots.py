@@ -411,7 +411,9 @@ def plot_ood_vs(results, xs=(("param_norm", "parameter norm"), ("sharpness", "sh
 
 
 def plot_compute_matched(df, title: str = "") -> Figure:
-    """Accuracy against counted FLOPs per graph (log), one line per approach, one panel per split."""
+    """Accuracy against counted FLOPs per graph (log), one line per approach, one panel per split.
+    Points at zero FLOPs (a random start, decoded) cannot sit on the log axis and are left out."""
+    df = df[df.flops > 0]
     splits = list(dict.fromkeys(df.split))
     fig, axes = plt.subplots(1, len(splits), figsize=(3.8 * len(splits), 3.8), squeeze=False, sharey=True)
     for ax, split in zip(axes[0], splits):
@@ -428,7 +430,8 @@ def plot_compute_matched(df, title: str = "") -> Figure:
     axes[0][0].set_ylabel("pointer accuracy")
     axes[0][0].set_ylim(0, 1.02)
     axes[0][-1].legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.suptitle(title or "Compute-matched: accuracy against test-time FLOPs per graph (mean ± std over seeds)",
+    fig.suptitle(title or "Compute-matched: accuracy against test-time FLOPs per graph (mean ± std over seeds; "
+                          "the random start itself, at 0 FLOPs, is not drawn)",
                  fontsize=11)
     fig.tight_layout()
     return fig

@@ -104,6 +104,22 @@ def hill_climb(graph: Graph, score: Score, pi0: np.ndarray, steps: int, rng: np.
     return _trajectory(states, scores, acc)
 
 
+def move_scale(graph: Graph, score: Score, pi: np.ndarray, rng: np.random.Generator, moves: int = 16) -> float:
+    """The median |score change| of random single-pointer moves from ``pi``: a temperature
+    scale for `simulated_annealing` that does not depend on the score's units (1.0 if flat)."""
+    opts = options(graph)
+    nodes = [v for v in range(graph.num_nodes) if v != graph.source and len(opts[v]) > 1]
+    if not nodes:
+        return 1.0
+    cands = []
+    for _ in range(moves):
+        v = nodes[int(rng.integers(len(nodes)))]
+        cands.append(np.where(np.arange(graph.num_nodes) == v, rng.choice(opts[v]), pi))
+    deltas = np.abs(score(cands) - score([pi])[0])
+    deltas = deltas[deltas > 0]
+    return float(np.median(deltas)) if deltas.size else 1.0
+
+
 def simulated_annealing(graph: Graph, score: Score, pi0: np.ndarray, steps: int, rng: np.random.Generator,
                         t_start: float = 1.0, t_end: float = 0.01) -> Trajectory:
     """Random single-pointer moves accepted with the Metropolis rule under a geometric

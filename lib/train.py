@@ -136,6 +136,17 @@ def _lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
+
+def log_evaluation(curve: dict, step: int, running: list, metrics: dict, bar) -> None:
+    """Append one validation point to a learning curve (mean training loss since the last one,
+    pointer accuracy, exact match), empty ``running`` and show the point on the progress bar."""
+    curve["step"].append(step)
+    curve["train_loss"].append(float(np.mean(running)))
+    curve["val_pointer_accuracy"].append(metrics["pointer_accuracy"])
+    curve["val_exact_match"].append(metrics["exact_match"])
+    running.clear()
+    bar.set_postfix(loss=f"{curve['train_loss'][-1]:.3f}", val_acc=f"{metrics['pointer_accuracy']:.3f}")
+
 def train(cfg: TrainConfig, cache: RunCache | None = None, device: str = "auto", progress: bool = True) -> Run:
     """Train ``cfg`` (or load it from the run cache) and return the `Run`."""
     cache = cache or RunCache()
@@ -178,12 +189,7 @@ def _train(cfg: TrainConfig, cache: RunCache, dev: torch.device, progress: bool)
         running.append(float(loss.detach()))
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
             m = evaluate_model(model, val, device=dev)
-            curve["step"].append(step + 1)
-            curve["train_loss"].append(float(np.mean(running)))
-            curve["val_pointer_accuracy"].append(m["pointer_accuracy"])
-            curve["val_exact_match"].append(m["exact_match"])
-            running = []
-            bar.set_postfix(loss=f"{curve['train_loss'][-1]:.3f}", val_acc=f"{m['pointer_accuracy']:.3f}")
+            log_evaluation(curve, step + 1, running, m, bar)
             if m["pointer_accuracy"] > best[0]:
                 best = (m["pointer_accuracy"], copy.deepcopy(model.state_dict()), step + 1)
     bar.close()

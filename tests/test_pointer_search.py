@@ -1,11 +1,13 @@
 """Discrete search routines on cases with a known optimum."""
 
 import numpy as np
+import pytest
 import torch
 
 from lib.graphs import Graph
 from lib.oracle import dijkstra, pointer_correct
-from lib.pointer_search import beam_search, best_of_n, hill_climb, options, oracle_score, simulated_annealing
+from lib.pointer_search import (beam_search, best_of_n, hill_climb, move_scale, options, oracle_score,
+                               simulated_annealing)
 from lib.samplers import sample_er
 
 
@@ -80,3 +82,13 @@ def test_beam_search_beats_greedy_on_a_known_case():
     assert seqs[0].tolist() == [7, 1, 0] and torch.isclose(logp[0].exp(), torch.tensor(0.36))
     greedy, _ = beam_search(step, torch.tensor([7]), steps=2, beam=1)
     assert greedy[0].tolist()[:2] == [7, 0]
+
+
+def test_move_scale_follows_the_score_units():
+    g = small_graphs(1)[0]
+    pi = dijkstra(g)[1]
+    score = oracle_score(g)
+    a = move_scale(g, score, pi, np.random.default_rng(0))
+    b = move_scale(g, lambda pis: 1000.0 * score(pis), pi, np.random.default_rng(0))
+    assert a > 0 and b == pytest.approx(1000.0 * a)
+    assert move_scale(g, lambda pis: np.zeros(len(pis)), pi, np.random.default_rng(0)) == 1.0  # a flat score

@@ -33,6 +33,7 @@ from ..runs import RunCache, atomic_write_json, config_from_json, config_hash
 from ..samplers import sample_split
 from ..search import energy_and_grad
 from ..seeding import resolve_device, set_seed
+from ..train import log_evaluation
 from .candidates import corrupt, init_candidate, reachable_mask, target_candidate
 from .model import EnergyConfig, EnergyModel
 from .solve import SearchSettings, search_candidates
@@ -359,13 +360,7 @@ def _train_energy(cfg: EnergyTrainConfig, cache: RunCache, dev: torch.device, pr
         running.append(float(loss.detach()))
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
             model.step_size = float(log_step.detach().exp())
-            m = _validate(model, val, kind, cfg, dev)
-            curve["step"].append(step + 1)
-            curve["train_loss"].append(float(np.mean(running)))
-            curve["val_pointer_accuracy"].append(m["pointer_accuracy"])
-            curve["val_exact_match"].append(m["exact_match"])
-            running = []
-            bar.set_postfix(loss=f"{curve['train_loss'][-1]:.3f}", val_acc=f"{m['pointer_accuracy']:.3f}")
+            log_evaluation(curve, step + 1, running, _validate(model, val, kind, cfg, dev), bar)
     bar.close()
     state = {"model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
              "step_size": torch.tensor(float(log_step.detach().exp()))}

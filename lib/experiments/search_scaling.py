@@ -14,7 +14,8 @@ import torch
 from ..batching import collate
 from ..flops import flops_per_graph
 from ..metrics import Prediction, evaluate_predictions
-from ..pointer_search import best_of_n, energy_score, hill_climb, options, oracle_score
+from ..pointer_search import (best_of_n, energy_score, hill_climb, move_scale, options, oracle_score,
+                              simulated_annealing)
 from ..presets import preset
 from ..samplers import sample_split
 from ..sweep import run_sweep
@@ -121,8 +122,11 @@ def _generator_probs(g_model, graph) -> list[np.ndarray]:
 
 
 def discrete_scaling(runs: dict[str, list], cfg: SearchStudyConfig) -> pd.DataFrame:
-    """Best-of-N reranking of generator samples and hill climbing from the generator's greedy
-    tree, each scored by the learned energy and by the exact oracle (the upper bound)."""
+    """Best-of-N reranking of generator samples, and hill climbing and simulated annealing from
+    the generator's greedy tree, each scored by the learned energy and by the exact oracle (the
+    upper bound). Annealing runs once per graph with its schedule spread over the largest budget
+    (temperature from the score's typical move size down by 100x); a smaller budget reports the
+    best state it had seen by then. Budgets are node visits per node."""
     rows = []
     for e_run, g_run in zip(runs["energy"], runs["generator"]):
         e_model, g_model = e_run.model("cpu"), g_run.model("cpu")
@@ -139,15 +143,23 @@ def discrete_scaling(runs: dict[str, list], cfg: SearchStudyConfig) -> pd.DataFr
                         best = bon.candidates[int(bon.energies[:n, 0].argmin())][0].numpy()
                         rows.append(_row(f"best-of-N ({score_name} score)", e_run, split, n, g, best,
                                          (time.perf_counter() - t0) * n / max(cfg.samples)))
-                    t0 = time.perf_counter()
                     steps = int(max(cfg.visits) * g.num_nodes)
+                    t0 = time.perf_counter()
                     hc = hill_climb(g, score, greedy, steps, np.random.default_rng(gi))
-                    wall = time.perf_counter() - t0
+                    hc_wall = time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    rng = np.random.default_rng(gi)
+                    temp = move_scale(g, score, greedy, rng)
+                    sa = simulated_annealing(g, score, greedy, steps, rng, t_start=temp, t_end=temp / 100)
+                    sa_wall = time.perf_counter() - t0
                     for v in cfg.visits:
                         k = int(v * g.num_nodes)
                         best = hc.candidates[k][0].numpy()  # hill climbing never goes uphill
                         rows.append(_row(f"hill climbing ({score_name} score)", e_run, split, v, g, best,
-                                         wall * k / max(1, steps)))
+                                         hc_wall * k / max(1, steps)))
+                        sa_best = int(sa.energies[:k + 1, 0].argmin())  # the best state seen in k steps
+                        rows.append(_row(f"simulated annealing ({score_name} score)", e_run, split, v, g,
+                                         sa.candidates[sa_best][0].numpy(), sa_wall * k / max(1, steps)))
     return pd.DataFrame(rows)
 
 
@@ -201,7 +213,7 @@ def compute_matched(runs: dict[str, list], continuous: pd.DataFrame, cfg: Search
             d = continuous[(continuous.model == name) & (continuous.split == split)]
             for _, r in d.iterrows():
                 rows.append({"approach": f"learned verifier + {name}", "seed": r.seed, "split": split,
-                             "budget": r.iterations, "flops": base + step * max(r.iterations, 0) + 1,
+                             "budget": r.iterations, "flops": base + step * max(r.iterations, 0),
                              "pointer_accuracy": r.pointer_accuracy})
     return pd.DataFrame(rows)
 
