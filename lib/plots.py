@@ -25,7 +25,8 @@ def save_figure(fig: Figure, name: str, formats: Sequence[str] = ("png", "svg"))
     """Write ``fig`` as ``<figures>/<name>.<fmt>`` and return the paths.
 
     The figures folder is ``figures/`` at the repository root unless ``LAB_FIGURES_DIR``
-    points elsewhere (the smoke runs of ``make test`` use a scratch folder).
+    points elsewhere (the smoke runs of ``make test`` use a scratch folder). The figure is
+    closed in pyplot, so a notebook cell that ends in ``fig`` shows it once, not twice.
     """
     out = figures_dir()
     out.mkdir(parents=True, exist_ok=True)
@@ -35,6 +36,7 @@ def save_figure(fig: Figure, name: str, formats: Sequence[str] = ("png", "svg"))
         meta = {"Date": None} if fmt == "svg" else {"Software": None}
         fig.savefig(path, bbox_inches="tight", metadata=meta)
         paths.append(path)
+    plt.close(fig)
     return paths
 
 

@@ -131,10 +131,10 @@ IMAGE = ".widget-output img"
 STEP_HANDLE = ".widget-slider .noUi-handle"  # the first slider is the search step
 
 
-#: The app's first frame normally shows within 5-15 s. Now and then (about 1 load in 10 here, with
-#: ipykernel 7.4 and Voila 0.5.13) the kernel never answers one of Voila's execute requests: it sits
-#: idle while the page says "Executing 2 of 3" (cf. ipython/ipykernel#1554). Such a stuck load is
-#: retried on a fresh kernel; a load that fails with an error is not.
+#: The app's first frame normally shows within 5-15 s. With ipykernel 7 the kernel now and then
+#: never answered one of Voila's execute requests (idle, the page saying "Executing 2 of 3"); the
+#: project now pins ipykernel<7, and a stuck load is still retried on a fresh kernel as a guard.
+#: A load that fails with an error is not retried.
 LOAD_TIMEOUT_S = 45
 LOAD_ATTEMPTS = 3
 
