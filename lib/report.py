@@ -26,6 +26,8 @@ import yaml
 from .paths import NOTEBOOKS, ROOT
 
 KERNEL = "dijkstra-lab"
+#: A cell running longer than this is stopped as hung (the longest, 03's sweep, takes ~20 min).
+CELL_TIMEOUT_S = 3600
 PROFILES_DIR = NOTEBOOKS / "profiles"
 
 
@@ -162,8 +164,12 @@ def run_notebook(path: Path, profile: str, out_dir: Path | None = None, kernel: 
     with _environment(**env):
         try:
             pm.execute_notebook(str(path), str(executed), parameters=params, kernel_name=kernel,
-                                cwd=str(NOTEBOOKS),
+                                cwd=str(NOTEBOOKS), execution_timeout=CELL_TIMEOUT_S,
                                 progress_bar={"desc": path.stem} if progress else False)
+        except TimeoutError as err:  # nbclient's CellTimeoutError
+            raise NotebookFailed(f"{path.name}: a cell ran longer than {CELL_TIMEOUT_S} s and was stopped ({err}); "
+                                 f"the partial copy is {executed}"
+                                 + ("" if out_dir is not None else f"; {path.name} was left untouched")) from None
         except pm.PapermillExecutionError as err:
             raise NotebookFailed(f"{path.name} failed in cell {err.exec_count} ({err.ename}: {err.evalue}); "
                                  f"the executed copy with the traceback is {executed}"

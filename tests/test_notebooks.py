@@ -108,3 +108,21 @@ def test_markdown_cells_are_not_commented_out(path):
         if cell["cell_type"] == "markdown":
             lines = "".join(cell["source"]).split("\n")
             assert not any(line == "#" or line.startswith("# #") for line in lines), lines[0]
+
+
+def test_a_hung_cell_is_stopped_with_a_clear_error_and_the_notebook_left_untouched(tmp_path, monkeypatch):
+    import nbformat
+
+    import lib.report
+    from lib.report import KERNEL, NotebookFailed, run_notebook
+
+    params = nbformat.v4.new_code_cell('profile: str = "full"  # which sizes', metadata={"tags": ["parameters"]})
+    nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell("import time\ntime.sleep(30)")])
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": KERNEL, "language": "python"}
+    path = tmp_path / "90_hangs.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_text()
+    monkeypatch.setattr(lib.report, "CELL_TIMEOUT_S", 2)
+    with pytest.raises(NotebookFailed, match="ran longer than 2 s"):
+        run_notebook(path, "smoke", out_dir=tmp_path / "out", progress=False)
+    assert path.read_text() == before
