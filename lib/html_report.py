@@ -91,7 +91,6 @@ class RenderedNotebook:
     headings: list[tuple[int, str, str]] = field(default_factory=list)  # (level, text, anchor)
     body: str = ""
     profile: str | None = None
-    fixed_markdown: int = 0
 
 
 def default_notebooks() -> list[Path]:
@@ -123,42 +122,16 @@ def is_executed(nb) -> bool:
     return bool(code) and all(c.get("execution_count") is not None for c in code)
 
 
-_COMMENTED = re.compile(r"^#( |$)")
-
-
-def uncomment_markdown(source: str) -> str | None:
-    """The source without a jupytext-style ``# `` prefix, or None if the cell does not have one.
-
-    A markdown cell counts as commented out when its first line starts with ``# `` and that
-    cannot be a real heading: the cell has a bare ``#`` line, the first line holds a heading
-    itself (``# # Title``), or it is a paragraph (longer than 120 characters). Lines that
-    carry the prefix lose it; others are kept as they are.
-    """
-    lines = source.split("\n")
-    first = lines[0]
-    if not first.startswith("# "):
-        return None
-    if not ("#" in (ln.rstrip() for ln in lines) or first[2:].startswith("#") or len(first) > 120):
-        return None
-    return "\n".join(ln[2:] if ln.startswith("# ") else "" if ln.rstrip() == "#" else ln for ln in lines)
-
-
-def prepare(nb, fix_commented_markdown: bool = True) -> tuple[object, int]:
-    """A copy ready for export: widget outputs become a note, widget state goes, cells tagged
-    ``remove_cell`` go, and (optionally) commented-out markdown is uncommented. Returns the
-    copy and how many markdown cells were uncommented."""
+def prepare(nb):
+    """A copy ready for export: widget outputs become a note, widget state goes, and cells
+    tagged ``remove_cell`` go."""
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
-    fixed = 0
     cells = []
     for cell in nb.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & {"remove_cell", "remove-cell"}:
             continue
-        if cell.cell_type == "markdown" and fix_commented_markdown:
-            new = uncomment_markdown(cell.source)
-            if new is not None:
-                cell.source, fixed = new, fixed + 1
         if cell.cell_type == "code":
             for out in cell.get("outputs", []):
                 data = out.get("data", {})
@@ -166,7 +139,7 @@ def prepare(nb, fix_commented_markdown: bool = True) -> tuple[object, int]:
                     out["data"] = {"text/html": WIDGET_NOTE, "text/plain": data.get("text/plain", "[widget]")}
         cells.append(cell)
     nb.cells = cells
-    return nb, fixed
+    return nb
 
 
 def _exporter():
@@ -183,15 +156,15 @@ def _local_target(url: str) -> bool:
     return not parts.scheme and not parts.netloc and not url.startswith(("#", "/", "data:"))
 
 
-def render_notebook(path: Path, exporter, out_dir: Path, anchors: dict[str, str], mathjax: bool = False,
-                    fix_commented_markdown: bool = True) -> tuple[RenderedNotebook, list[str]]:
+def render_notebook(path: Path, exporter, out_dir: Path, anchors: dict[str, str],
+                    mathjax: bool = False) -> tuple[RenderedNotebook, list[str]]:
     """Export one notebook; namespace its markdown ids under its own anchor, rewrite its links
     (``#heading``, ``other.ipynb#heading``, relative files) for a page in ``out_dir``.
     Returns the rendering and the page's <style> blocks."""
     from bs4 import BeautifulSoup
 
     path = Path(path)
-    nb, fixed = prepare(nbformat.read(path, as_version=4), fix_commented_markdown)
+    nb = prepare(nbformat.read(path, as_version=4))
     resources = {"metadata": {"name": path.stem, "path": str(path.parent)}, "lab_mathjax": mathjax}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     soup = BeautifulSoup(body, "html.parser")
@@ -249,7 +222,7 @@ def render_notebook(path: Path, exporter, out_dir: Path, anchors: dict[str, str]
     title = next((t for lvl, t, _ in headings if lvl == 1), path.stem)
     profile = (nb.metadata.get("papermill", {}).get("parameters") or {}).get("profile")
     inner = "".join(str(c) for c in main.contents)
-    return RenderedNotebook(path, anchor, title, headings, inner, profile, fixed), styles
+    return RenderedNotebook(path, anchor, title, headings, inner, profile), styles
 
 
 def _display_path(path: Path) -> str:
@@ -282,7 +255,7 @@ def _toc(rendered: list[RenderedNotebook], skipped: list[Path]) -> str:
 
 
 def build_html_report(notebooks=None, out: Path | str = DEFAULT_OUT, title: str = TITLE, mathjax: bool = False,
-                      fix_commented_markdown: bool = True, quiet: bool = False) -> Path:
+                      quiet: bool = False) -> Path:
     """Render the executed numbered notebooks into one self-contained HTML page; returns its path.
 
     ``notebooks``: paths or keys (``"00"``); default every ``notebooks/NN_*.ipynb``. Notebooks
@@ -304,13 +277,11 @@ def build_html_report(notebooks=None, out: Path | str = DEFAULT_OUT, title: str 
     rendered, styles = [], []
     t0 = time.perf_counter()
     for i, p in enumerate(executed, 1):
-        r, st = render_notebook(p, exporter, out_dir, anchors, mathjax, fix_commented_markdown)
+        r, st = render_notebook(p, exporter, out_dir, anchors, mathjax)
         rendered.append(r)
         styles = styles or st
         if not quiet:
-            note = f"; {r.fixed_markdown} markdown cells had a '# ' prefix, rendered uncommented" \
-                if r.fixed_markdown else ""
-            print(f"[html {i}/{len(executed)}] {p.stem}: {len(r.headings)} headings{note}", file=sys.stderr)
+            print(f"[html {i}/{len(executed)}] {p.stem}: {len(r.headings)} headings", file=sys.stderr)
     sections = []
     for r in rendered:
         src = _display_path(r.path)
@@ -349,12 +320,10 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="the page to write (default %(default)s)")
     parser.add_argument("--title", default=TITLE, help="page title")
     parser.add_argument("--mathjax", action="store_true", help="load MathJax from its CDN (needs network to view)")
-    parser.add_argument("--keep-commented-markdown", action="store_true",
-                        help="render markdown cells with a jupytext '# ' prefix as they are")
     args = parser.parse_args(argv)
     nbs = [k for arg in args.nb for k in arg.split(",") if k] if args.nb else None
     try:
-        build_html_report(nbs, args.out, args.title, args.mathjax, not args.keep_commented_markdown)
+        build_html_report(nbs, args.out, args.title, args.mathjax)
     except (FileNotFoundError, KeyError, ValueError) as err:
         print(f"error: {err.args[0] if isinstance(err, KeyError) and err.args else err}", file=sys.stderr)
         return 2

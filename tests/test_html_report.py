@@ -14,7 +14,7 @@ import pytest
 from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from lib.html_report import build_html_report, is_executed, main, uncomment_markdown
+from lib.html_report import build_html_report, is_executed, main
 from lib.report import notebook_paths
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -104,8 +104,7 @@ def test_contents_list_every_notebook_and_its_headings(committed_report):
             continue
         assert section is not None and toc.find("a", href=f"#nb-{path.stem}") is not None
         for cell in (c for c in nb.cells if c.cell_type == "markdown"):
-            source = uncomment_markdown(cell.source) or cell.source
-            for heading in re.findall(r"^## +(.+?)\s*$", source, flags=re.M):
+            for heading in re.findall(r"^## +(.+?)\s*$", cell.source, flags=re.M):
                 plain = re.sub(r"[*_`]", "", heading)
                 assert plain in toc_text, f"{path.stem}: heading {plain!r} missing from the contents"
 
@@ -152,8 +151,8 @@ def synthetic(tmp_path) -> list[Path]:
     (tmp_path / "figures").mkdir()
     (tmp_path / "figures" / "fig.png").write_bytes(base64.b64decode(TINY_PNG))
     a = _executed([
-        new_markdown_cell("# # 10 · First\n#\n# Intro, see [the second](11_second.ipynb#Summary) and "
-                          "[its top](11_second.ipynb).\n#\n# ## Summary\n#\n# [up](#10-·-First)"),
+        new_markdown_cell("# 10 · First\n\nIntro, see [the second](11_second.ipynb#Summary) and "
+                          "[its top](11_second.ipynb).\n\n## Summary\n\n[up](#10-·-First)"),
         new_code_cell("x = 1", outputs=[new_output("display_data", data={"image/png": TINY_PNG, "text/plain": "f"})]),
         new_markdown_cell("![a figure](../figures/fig.png)"),
         new_code_cell("w", outputs=[new_output("display_data", data={
@@ -182,15 +181,6 @@ def test_ids_are_namespaced_per_notebook_and_links_follow(synthetic, tmp_path):
     assert [a.get_text() for a in toc.find_all("a")] == ["10 · First", "Summary", "11 · Second", "Summary", "Detail"]
 
 
-def test_commented_markdown_renders_as_markdown(synthetic, tmp_path):
-    soup = BeautifulSoup(build_html_report(synthetic[:1], tmp_path / "i.html", quiet=True).read_text(), "html.parser")
-    section = soup.find("section", id="nb-10_first")
-    assert [h.name for h in section.select(".jp-MarkdownCell h1, .jp-MarkdownCell h2")] == ["h1", "h2"]
-    assert "# " not in section.find("h1").get_text()
-    kept = build_html_report(synthetic[:1], tmp_path / "k.html", fix_commented_markdown=False, quiet=True)
-    assert len(BeautifulSoup(kept.read_text(), "html.parser").select(".jp-MarkdownCell h1")) > 2  # "#" lines
-
-
 def test_figures_from_files_are_embedded_and_widgets_become_a_note(synthetic, tmp_path):
     out = build_html_report(synthetic[:1], tmp_path / "deep" / "er" / "index.html", quiet=True)
     soup = BeautifulSoup(out.read_text(), "html.parser")
@@ -206,15 +196,6 @@ def test_unexecuted_notebooks_are_listed_not_rendered(synthetic, tmp_path):
     assert "12_stub (not executed yet)" in soup.find(id="lab-toc").get_text()
     with pytest.raises(ValueError, match="no executed notebook"):
         build_html_report(synthetic[2:], tmp_path / "none.html", quiet=True)
-
-
-def test_uncomment_markdown_leaves_real_headings_alone():
-    assert uncomment_markdown("# Title") is None
-    assert uncomment_markdown("# Title\n\nText") is None
-    assert uncomment_markdown("Plain text") is None
-    assert uncomment_markdown("# # Title\n#\n# Text") == "# Title\n\nText"
-    long = "# " + "word " * 40
-    assert uncomment_markdown(long + "\n\nnext") == long[2:] + "\n\nnext"
 
 
 def test_cli(synthetic, tmp_path, capsys):
