@@ -108,6 +108,7 @@ def test_markdown_cells_are_not_commented_out(path):
         if cell["cell_type"] == "markdown":
             lines = "".join(cell["source"]).split("\n")
             assert not any(line == "#" or line.startswith("# #") for line in lines), lines[0]
+            assert not (lines[0].startswith("# ") and len(lines[0]) > 120), f"a paragraph as a heading: {lines[0][:60]}"
 
 
 def test_a_hung_cell_is_stopped_with_a_clear_error_and_the_notebook_left_untouched(tmp_path, monkeypatch):
