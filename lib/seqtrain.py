@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .models import config_class
 from .models.decoder_transformer import DecoderTransformer, DecoderTransformerConfig, SequenceModel
 from .models.feedback_transformer import FeedbackTransformer, FeedbackTransformerConfig
 from .runs import RunCache, atomic_write_json, config_from_json, config_hash
@@ -40,13 +41,7 @@ VAL_METRIC = {"code_execution": "print_accuracy", "dijkstra_trace": "trace_token
 
 def sequence_model_config(name: str, vocab_size: int, **overrides):
     """The config of sequence model ``name`` for a task vocabulary (unknown fields are errors)."""
-    if name not in SEQ_MODELS:
-        raise KeyError(f"unknown sequence model {name!r}; choose from {sorted(SEQ_MODELS)}")
-    cfg_cls = SEQ_MODELS[name][0]
-    fields = {f.name for f in dataclasses.fields(cfg_cls)}
-    unknown = sorted(set(overrides) - fields)
-    if unknown:
-        raise TypeError(f"sequence model {name!r} has no config field(s) {unknown}; fields are {sorted(fields)}")
+    cfg_cls = config_class(SEQ_MODELS, name, overrides, what="sequence model")
     if "vocab_size" in overrides:
         raise TypeError("vocab_size comes from the task; do not set it in model_args")
     return cfg_cls(vocab_size=vocab_size, **overrides)

@@ -34,3 +34,14 @@ from hypothesis import settings  # noqa: E402
 # Deterministic property tests: the same examples every run, no example database on disk.
 settings.register_profile("deterministic", derandomize=True, database=None, print_blob=True)
 settings.load_profile("deterministic")
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models: one torch thread is faster and immune to a busy machine's oversubscription."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -12,12 +12,7 @@ from lib.tasks.dijkstra_trace import (BOS, EOS, SEP, DijkstraTraceTask, TraceCod
                                       quantisation_ceiling, true_answer)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _graphs():

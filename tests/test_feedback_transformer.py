@@ -12,13 +12,7 @@ from lib.models.feedback_transformer import FeedbackTransformer, FeedbackTransfo
 V = 13
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread is faster and immune to a busy machine's oversubscription."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _ft(**kw) -> FeedbackTransformer:

@@ -21,16 +21,22 @@ MODELS: dict[str, tuple[type, type]] = {
 }
 
 
-def model_config(name: str, **overrides):
-    """The config dataclass of model ``name`` with overrides applied (unknown fields are errors)."""
-    if name not in MODELS:
-        raise KeyError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
-    cfg_cls = MODELS[name][0]
+def config_class(registry: dict, name: str, overrides: dict, what: str = "model") -> type:
+    """The config dataclass registered under ``name``, after checking that every override names
+    one of its fields (an unknown name or field is a clear error)."""
+    if name not in registry:
+        raise KeyError(f"unknown {what} {name!r}; choose from {sorted(registry)}")
+    cfg_cls = registry[name][0]
     fields = {f.name for f in dataclasses.fields(cfg_cls)}
     unknown = sorted(set(overrides) - fields)
     if unknown:
-        raise TypeError(f"model {name!r} has no config field(s) {unknown}; fields are {sorted(fields)}")
-    return cfg_cls(**overrides)
+        raise TypeError(f"{what} {name!r} has no config field(s) {unknown}; fields are {sorted(fields)}")
+    return cfg_cls
+
+
+def model_config(name: str, **overrides):
+    """The config dataclass of model ``name`` with overrides applied (unknown fields are errors)."""
+    return config_class(MODELS, name, overrides)(**overrides)
 
 
 def build_model(name: str, **overrides) -> GraphModel:
