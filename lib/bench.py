@@ -15,7 +15,10 @@ import torch
 from .batching import collate
 from .oracle import dijkstra
 from .samplers import sample_split
-from .seeding import resolve_device, set_seed
+from .determinism import set_seed
+from .devices import resolve_device
+from .models import build_model
+from .presets import preset
 from .timing import time_per_graph
 
 
@@ -25,9 +28,6 @@ def _rss_mb() -> float:
 
 def bench_model(preset_name: str, steps: int = 20, infer_graphs: int = 16, device: str = "auto") -> dict:
     """Measure one preset's model (run this in a fresh process for a clean peak memory)."""
-    from .models import build_model
-    from .presets import preset
-
     cfg = preset(preset_name)
     dev = resolve_device(device)
     set_seed(0)

@@ -9,9 +9,16 @@ import argparse
 import json
 import sys
 
+from pathlib import Path
+
+from .bench import run_bench
 from .graphs import GraphFormatError, read_jsonl
 from .metrics import Prediction, evaluate_predictions
+from .notebook_runner import KERNEL, run_report
+from .presets import preset
+from .run_kinds import list_runs, train_any
 from .solvers import get_solver
+from .sweep import run_sweep
 
 
 def _file_pi_agreement(graphs) -> float | None:
@@ -75,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--nb", action="append", default=None, help="notebook number or stem (repeatable)")
     rp.add_argument("--out", default=None, help="write executed copies here instead of in place")
     rp.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the project's)")
+    rp.add_argument("--dry-run", action="store_true", help="print the plan (runs needed, cached, estimate) only")
+    rp.add_argument("--record-timing", action="store_true",
+                    help="write the notebooks' wall times to results/report_timing.json (run from an empty cache)")
     rp.set_defaults(func=cmd_report)
     return parser
 
@@ -89,8 +99,6 @@ def _run_summary(run) -> dict:
 
 
 def cmd_runs(args):
-    from .train import list_runs
-
     rows = [_run_summary(r) for r in list_runs()]
     if args.json:
         return rows
@@ -105,9 +113,6 @@ def cmd_runs(args):
 
 
 def cmd_train(args) -> dict:
-    from .presets import preset
-    from .runs import train_any
-
     changes = {} if args.seed is None else {"seed": args.seed}
     run = train_any(preset(args.config, **changes), device=args.device)
     return _run_summary(run)
@@ -121,9 +126,6 @@ def _int_list(text: str, what: str) -> list[int]:
 
 
 def cmd_sweep(args) -> list[dict]:
-    from .presets import preset
-    from .sweep import run_sweep
-
     seeds = _int_list(args.seeds, "--seeds")
     configs = [preset(name.strip(), seed=s) for name in args.config.split(",") if name.strip() for s in seeds]
     if not configs:
@@ -133,18 +135,13 @@ def cmd_sweep(args) -> list[dict]:
 
 
 def cmd_bench(args) -> None:
-    from .bench import run_bench
-
     run_bench(steps=args.steps, device=args.device)
 
 
 def cmd_report(args) -> None:
-    from pathlib import Path
-
-    from .report import KERNEL, run_report
-
     nbs = [k for arg in args.nb for k in arg.split(",") if k] if args.nb else None
-    run_report(args.profile, nbs, Path(args.out) if args.out else None, args.kernel or KERNEL)
+    run_report(args.profile, nbs, Path(args.out) if args.out else None, args.kernel or KERNEL,
+               dry_run=args.dry_run, record=args.record_timing)
 
 
 def main(argv=None) -> int:

@@ -8,8 +8,10 @@ table is typed by hand.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,20 +33,54 @@ def pct(values) -> str:
     return f"{100 * v.mean():.1f} ± {100 * v.std(ddof=1):.1f}" if v.size > 1 else f"{100 * v.mean():.1f}"
 
 
-def record(notebook: str, rows: list[dict]) -> Path:
-    """Write a notebook's findings rows (keys from `COLUMNS`) to ``results/<notebook>.json``."""
+def findings_row(approach: str, route: str, results: pd.DataFrame, test_time_cost: str, runs: Sequence = (),
+                 seeds: int | None = None) -> dict:
+    """One README row from a long results table (one row per seed and split, with columns
+    ``split``, ``pointer_accuracy`` and ``exact_match``) and the trained runs behind it.
+
+    ``seeds`` defaults to the number of runs, or to the table's distinct seeds without runs;
+    the training time per run is shown only when runs are given."""
+    def at(split: str, col: str = "pointer_accuracy") -> str:
+        return pct(results[results.split == split][col])
+
+    row = {"approach": approach, "route": route,
+           "seeds": seeds if seeds is not None else (len(runs) if runs else int(results.seed.nunique())),
+           "ID n=16": at("test_16"), "OOD n=64": at("test_64"), "OOD n=128": at("test_128"),
+           "exact match n=64": at("test_64", "exact_match"), "test-time cost": test_time_cost}
+    if runs:
+        row["train s/run"] = f"{np.mean([r.metrics['train_seconds'] for r in runs]):.0f}"
+    return row
+
+
+#: The environment variable through which the report runner tells a notebook its profile.
+PROFILE_ENV = "LAB_PROFILE"
+
+
+def record(notebook: str, rows: list[dict], profile: str | None = None) -> Path:
+    """Write a notebook's findings rows (keys from `COLUMNS`) to ``results/<notebook>.json``,
+    with the profile that produced them (default: ``$LAB_PROFILE``, set by the report runner)."""
     unknown = {k for r in rows for k in r} - set(COLUMNS)
     if unknown:
         raise ValueError(f"unknown findings columns {sorted(unknown)}; use {COLUMNS}")
+    profile = profile or os.environ.get(PROFILE_ENV) or "unknown"
     path = results_dir() / f"{notebook}.json"
-    atomic_write_json(path, [{**{c: "—" for c in COLUMNS}, "notebook": notebook, **r} for r in rows])
+    atomic_write_json(path, {"notebook": notebook, "profile": profile,
+                             "rows": [{**{c: "—" for c in COLUMNS}, "notebook": notebook, **r} for r in rows]})
     return path
 
 
 def table(folder: Path | None = None) -> pd.DataFrame:
-    """All recorded rows, in notebook order."""
+    """All recorded rows, in notebook order. Only full-profile results make the table: a file
+    written by any other profile (a smoke run) is refused with an error naming it."""
     folder = folder or results_dir()
-    rows = [r for p in sorted(folder.glob("*.json")) for r in json.loads(p.read_text())]
+    rows = []
+    for p in sorted(folder.glob("*.json")):
+        data = json.loads(p.read_text())
+        profile = data.get("profile") if isinstance(data, dict) else None
+        if profile != "full":
+            raise ValueError(f"{p} holds results of profile {profile!r}, not 'full': the findings table is built "
+                             "only from the full report (`make report`); smoke runs write under build/")
+        rows += data["rows"]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import math
 import os
 import tempfile
 from dataclasses import dataclass, field

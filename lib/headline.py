@@ -2,23 +2,21 @@
 
 A looped GNN predicts distances; a learned energy trained to imitate the exact local
 Bellman check scores candidates; backtracking gradient descent on that energy, started from
-the generator's distances, refines them; the result is decoded into pointers. One preset
-trains both parts through the run cache (``python -m lib train --config headline``).
+the generator's distances, refines them; the result is decoded into pointers. The config
+names its two parts by preset; `lib.run_kinds` trains them through the run cache and records
+the pair (``python -m lib train --config headline``).
 """
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
-from .runs import RunCache, config_from_json, train_any
+from .runs import Run, RunCache, RunConfig
 
 
 @dataclass(frozen=True)
-class HeadlineConfig:
+class HeadlineConfig(RunConfig):
     KIND: ClassVar[str] = "headline"  # run-cache kind
 
     model: str = "headline"  # run-name prefix
@@ -28,60 +26,38 @@ class HeadlineConfig:
     search_steps: int = 80  # gradient steps on the verifier's energy at test time
     label: str = ""  # human-readable name; not part of the cache key
 
-    def replace(self, **changes) -> "HeadlineConfig":
-        import dataclasses
 
-        return dataclasses.replace(self, **changes)
+class HeadlineRun(Run):
+    """A recorded generator + verifier pair; its two part runs are loaded with it."""
 
-    def parts(self):
-        from .presets import preset
+    CONFIG = HeadlineConfig
 
-        return preset(self.generator, seed=self.seed), preset(self.verifier, seed=self.seed)
+    def __init__(self, path, config: HeadlineConfig, metrics: dict, parts: tuple = ()):
+        super().__init__(path, config, metrics)
+        self.parts = parts  # (generator run, verifier run)
 
-
-class HeadlineRun:
-    def __init__(self, path: Path, config: HeadlineConfig, metrics: dict):
-        self.path, self.config, self.metrics = path, config, metrics
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    def part_runs(self):
-        from .runs import load_any_run
-
-        root = self.path.parent
-        return load_any_run(root / self.metrics["generator_run"]), load_any_run(root / self.metrics["verifier_run"])
+    def part_names(self) -> tuple[str, str]:
+        return self.metrics["generator_run"], self.metrics["verifier_run"]
 
     def solver(self, device: str = "auto", search_steps: int | None = None, **options):
         if options.pop("iterations", None) is not None:
             raise ValueError(f"run {self.name!r} is the headline solver: use --search-steps, not --iterations")
-        gen, ver = self.part_runs()
+        gen, ver = self.parts
         return ver.solver(device, search_steps=search_steps or self.config.search_steps, init=gen.name, **options)
 
     def evaluate(self, split: str, num_graphs: int, device: str = "auto", search_steps: int | None = None) -> dict:
-        gen, ver = self.part_runs()
+        gen, ver = self.parts
         return ver.evaluate(split, num_graphs, device, search_steps=search_steps or self.config.search_steps,
                             init=gen.name)
 
 
-def load_headline_run(path: Path) -> HeadlineRun:
-    data = json.loads((path / "config.json").read_text())
-    return HeadlineRun(path, config_from_json(HeadlineConfig, data), json.loads((path / "metrics.json").read_text()))
+def record_headline(cfg: HeadlineConfig, generator, verifier, cache: RunCache, wall_seconds: float) -> None:
+    """Commit the pair of trained part runs as one headline run."""
+    metrics = {"generator_run": generator.name, "verifier_run": verifier.name,
+               "train_seconds": generator.metrics["train_seconds"] + verifier.metrics["train_seconds"],
+               "wall_seconds_this_call": wall_seconds,
+               "parameters": generator.metrics["parameters"] + verifier.metrics["parameters"]}
+    cache.commit(cfg, metrics, {})
 
 
-def train_headline(cfg: HeadlineConfig, cache: RunCache | None = None, device: str = "auto",
-                   progress: bool = True) -> HeadlineRun:
-    """Train (or load) both parts, then record the pair as one run."""
-    cache = cache or RunCache()
-    if cache.exists(cfg):
-        return load_headline_run(cache.path_for(cfg))
-    t0 = time.perf_counter()
-    gen_cfg, ver_cfg = cfg.parts()
-    gen = train_any(gen_cfg, cache, device=device, progress=progress)
-    ver = train_any(ver_cfg, cache, device=device, progress=progress)
-    metrics = {"generator_run": gen.name, "verifier_run": ver.name,
-               "train_seconds": gen.metrics["train_seconds"] + ver.metrics["train_seconds"],
-               "wall_seconds_this_call": time.perf_counter() - t0,
-               "parameters": gen.metrics["parameters"] + ver.metrics["parameters"]}
-    return load_headline_run(cache.commit(cfg, metrics, {}))
+__all__ = ["HeadlineConfig", "HeadlineRun", "record_headline"]

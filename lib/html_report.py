@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 
+from .notebook_runner import find_notebook, notebook_paths
 from .paths import ROOT
 
 DEFAULT_OUT = Path("report/index.html")
@@ -95,8 +96,6 @@ class RenderedNotebook:
 
 def default_notebooks() -> list[Path]:
     """The numbered report notebooks, in order."""
-    from .report import notebook_paths
-
     return notebook_paths()
 
 
@@ -104,8 +103,6 @@ def resolve_notebooks(notebooks) -> list[Path]:
     """Paths from paths or keys (``"00"`` or ``"00_the_task"``, as ``make report NB=`` takes)."""
     if notebooks is None:
         return default_notebooks()
-    from .report import find_notebook
-
     out = []
     for nb in notebooks:
         p = Path(nb)

@@ -5,9 +5,9 @@ Sizes are chosen for 2 CPU cores; every preset carries its seed (override with -
 
 from __future__ import annotations
 
-from .energy.train import EnergyTrainConfig
+from .energy.config import EnergyTrainConfig
 from .headline import HeadlineConfig
-from .train import TrainConfig
+from .models.train import TrainConfig
 
 _BASE = TrainConfig(steps=3000, distance_weight=1.0)
 

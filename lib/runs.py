@@ -1,21 +1,29 @@
-"""The run cache: a config's hash names a folder holding its config, metrics and checkpoint.
+"""The run cache and the run protocol that every kind of run shares.
 
-Entries are written into a hidden temporary folder and renamed into place in one step,
-so a killed run never leaves a half-written entry; the next call simply trains again.
-Evaluation results are cached inside each run's folder the same way.
+A config's hash names a folder holding its config, metrics and checkpoint. Entries are written
+into a hidden temporary folder and renamed into place in one step, so a killed run never
+leaves a half-written entry; the next call simply trains again. Two processes that train the
+same config at once take a per-config lock, so the second waits and reuses the first's entry.
+
+`RunConfig` is the base of every training config (its ``key`` and ``replace``); `Run` is the
+base of every finished run (path, config, metrics, name, loading, cached evaluation). Each
+kind of run (graph generator, sequence model, energy, headline) adds only what is its own;
+`lib.run_kinds` maps kinds to their run classes and trainers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
-import importlib
 import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, ClassVar
 
 import torch
 
@@ -61,49 +69,16 @@ def atomic_write_json(path: Path, data: Any) -> None:
             os.unlink(tmp)
 
 
-#: Kinds of runs: where their loader and their trainer live (imported lazily, avoiding
-#: import cycles). A loader takes the run folder and returns a run object with ``name``,
-#: ``config``, ``metrics`` and ``solver(device, **options)``; a trainer takes
-#: ``(config, cache, device=, progress=)`` and returns such a run.
-RUN_KINDS: dict[str, str] = {
-    "graph": "lib.train:load_run",
-    "energy": "lib.energy.train:load_energy_run",
-    "headline": "lib.headline:load_headline_run",
-    "sequence": "lib.seqtrain:load_sequence_run",
-}
-TRAINERS: dict[str, str] = {
-    "graph": "lib.train:train",
-    "energy": "lib.energy.train:train_energy",
-    "headline": "lib.headline:train_headline",
-    "sequence": "lib.seqtrain:train_sequence",
-}
-
-
-def _resolve(spec: str):
-    module, func = spec.split(":")
-    return getattr(importlib.import_module(module), func)
-
-
-def train_any(config, cache: "RunCache | None" = None, device: str = "auto", progress: bool = True):
-    """Train (or load from the cache) a config of any kind."""
-    kind = run_kind(config)
-    if kind not in TRAINERS:
-        raise KeyError(f"no trainer for run kind {kind!r}; known: {sorted(TRAINERS)}")
-    return _resolve(TRAINERS[kind])(config, cache, device=device, progress=progress)
-
-
-def run_kind(config) -> str:
-    """The kind a config trains: its class attribute ``KIND`` (default "graph")."""
-    return getattr(config, "KIND", "graph")
-
-
-def load_any_run(path: Path):
-    """Load a cached run of any kind."""
-    data = json.loads((Path(path) / "config.json").read_text())
-    kind = data.get("_kind", "graph")
-    if kind not in RUN_KINDS:
-        raise KeyError(f"run {Path(path).name} has unknown kind {kind!r}; known: {sorted(RUN_KINDS)}")
-    return _resolve(RUN_KINDS[kind])(Path(path))
+@contextlib.contextmanager
+def file_lock(path: Path):
+    """An exclusive advisory lock on ``path`` (created if missing), released on exit or death."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def config_from_json(cls, data: dict):
@@ -115,6 +90,72 @@ def config_from_json(cls, data: dict):
             continue
         kwargs[k] = tuple(v) if isinstance(v, list) and "tuple" in str(fields[k].type) else v
     return cls(**kwargs)
+
+
+def run_kind(config) -> str:
+    """The kind a config trains: its class attribute ``KIND``."""
+    return getattr(config, "KIND", "graph")
+
+
+class RunConfig:
+    """Base of the training configs (frozen dataclasses): ``KIND`` names the run kind,
+    ``model`` prefixes the run's folder name, ``label`` is a human name outside the hash."""
+
+    KIND: ClassVar[str] = "graph"
+
+    @property
+    def key(self) -> str:
+        return config_hash(self)
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+
+def evaluation_key(**fields) -> str:
+    """The key of one cached evaluation: its arguments as sorted JSON."""
+    return json.dumps(fields, sort_keys=True)
+
+
+class Run:
+    """A finished (cached) run: its folder, config and metrics, and its cached evaluations."""
+
+    CONFIG: ClassVar[type]  # the config dataclass of this kind
+
+    def __init__(self, path: Path, config, metrics: dict):
+        self.path, self.config, self.metrics = Path(path), config, metrics
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @classmethod
+    def load(cls, path: Path):
+        """Load a run of this kind from its folder."""
+        path = Path(path)
+        data = json.loads((path / "config.json").read_text())
+        return cls(path, config_from_json(cls.CONFIG, data), json.loads((path / "metrics.json").read_text()))
+
+    def state_dict(self) -> dict:
+        return torch.load(self.path / "model.pt", map_location="cpu", weights_only=True)
+
+    def cached_evaluations(self, keys: list[str], compute: Callable[[list[str]], dict[str, dict]]) -> list[dict]:
+        """The evaluations named by ``keys`` from the run's ``evals.json``; ``compute`` gets the
+        missing keys and returns their results, which are merged in atomically (under a lock,
+        so concurrent evaluations of one run keep each other's entries)."""
+        cache_path = self.path / "evals.json"
+        cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+        missing = [k for k in dict.fromkeys(keys) if k not in cache]
+        if missing:
+            found = compute(missing)
+            with file_lock(self.path / ".evals.lock"):
+                fresh = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+                atomic_write_json(cache_path, {**fresh, **found})
+            cache.update(found)
+        return [cache[k] for k in keys]
+
+    def cached_evaluation(self, key: str, compute: Callable[[], dict]) -> dict:
+        """One cached evaluation (see `cached_evaluations`)."""
+        return self.cached_evaluations([key], lambda missing: {key: compute()})[0]
 
 
 class RunCache:
@@ -131,6 +172,22 @@ class RunCache:
 
     def exists(self, config) -> bool:
         return (self.path_for(config) / "metrics.json").exists()
+
+    @contextlib.contextmanager
+    def lock(self, config):
+        """Hold the config's lock: a second process training the same config waits here."""
+        with file_lock(self.root / ".locks" / f"{self.name_for(config)}.lock"):
+            yield
+
+    def get_or_train(self, config, load: Callable[[Path], Any], train: Callable[[], Any]):
+        """The cached run of ``config``, or ``train()`` under the config's lock (re-checking the
+        cache once the lock is held, so a concurrent trainer's entry is reused)."""
+        if self.exists(config):
+            return load(self.path_for(config))
+        with self.lock(config):
+            if self.exists(config):
+                return load(self.path_for(config))
+            return train()
 
     def commit(self, config, metrics: dict, state_dict: dict) -> Path:
         """Write a finished run atomically; if another process got there first, keep theirs."""
@@ -172,11 +229,18 @@ class RunCache:
 
     def clean_stale(self, older_than_s: float = 600.0) -> int:
         """Remove temporary folders left by killed runs (older than ``older_than_s``)."""
-        import time
-
         now = time.time()
         stale = [p for p in self.root.glob(".tmp-*") if now - p.stat().st_mtime > older_than_s] \
             if self.root.exists() else []
         for p in stale:
             shutil.rmtree(p, ignore_errors=True)
         return len(stale)
+
+
+def kind_of(path: Path) -> str:
+    """The kind recorded in a run folder's config."""
+    return json.loads((Path(path) / "config.json").read_text()).get("_kind", "graph")
+
+
+__all__ = ["RunCache", "RunConfig", "Run", "config_hash", "config_from_json", "atomic_write_json", "file_lock",
+           "evaluation_key", "run_kind", "kind_of"]

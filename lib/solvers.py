@@ -1,5 +1,7 @@
 """One `Solver` protocol over the oracle, simple heuristics, trained generators and
-energy + search. `evaluate` and every notebook's results table go through `get_solver`.
+energy + search. `evaluate` and every notebook's results table go through `get_solver`:
+fixed names resolve here, anything else is looked up as a cached run (each run kind builds
+its own solver).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import numpy as np
 from .graphs import Graph
 from .metrics import Prediction, evaluate_predictions
 from .oracle import dijkstra
+from .run_kinds import find_run
 
 
 class Solver(Protocol):
@@ -40,11 +43,15 @@ class MinHopSolver:
     name = "min_hop"
 
     def solve(self, graphs):
-        out = []
-        for g in graphs:
-            unit = Graph(g.num_nodes, g.source, g.senders, g.receivers, np.ones_like(g.weights))
-            out.append(Prediction(dijkstra(unit)[1]))
-        return out
+        units = [Graph(g.num_nodes, g.source, g.senders, g.receivers, np.ones_like(g.weights)) for g in graphs]
+        return [Prediction(dijkstra(u)[1]) for u in units]
+
+
+def _lightest_in_edge(g: Graph) -> np.ndarray:
+    W = g.dense_weights()
+    pi = np.where(np.isfinite(W).any(0), W.argmin(0), np.arange(g.num_nodes))
+    pi[g.source] = g.source
+    return pi
 
 
 class NearestNeighbourSolver:
@@ -53,13 +60,7 @@ class NearestNeighbourSolver:
     name = "nearest"
 
     def solve(self, graphs):
-        out = []
-        for g in graphs:
-            W = g.dense_weights()
-            pi = np.where(np.isfinite(W).any(0), W.argmin(0), np.arange(g.num_nodes))
-            pi[g.source] = g.source
-            out.append(Prediction(pi))
-        return out
+        return [Prediction(_lightest_in_edge(g)) for g in graphs]
 
 
 #: Solvers available by a fixed name. Trained runs are looked up in the run cache.
@@ -69,49 +70,16 @@ SOLVERS: dict[str, Callable[[], Solver]] = {
     "nearest": NearestNeighbourSolver,
 }
 
-class RunSolver:
-    """A trained run from the cache, decoding greedily (``options`` go to ``model.predict``)."""
-
-    def __init__(self, run, device: str = "auto", **options):
-        import inspect
-
-        self.run, self.device, self.name = run, device, run.name
-        self.model = run.model(device)
-        accepted = set(inspect.signature(self.model.forward).parameters) - {"batch"}
-        unknown = sorted(k for k, v in options.items() if v is not None and k not in accepted)
-        if unknown:
-            flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
-            raise ValueError(f"run {run.name!r} (model {run.config.model!r}) does not take {flags}")
-        self.options = {k: v for k, v in options.items() if v is not None}
-
-    def solve(self, graphs):
-        from .train import predict_graphs
-
-        return predict_graphs(self.model, graphs, device=self.device, **self.options)
-
-
-def _cached_run_solver(name: str, **options) -> Solver | None:
-    from .train import find_run
-
-    run = find_run(name)
-    return None if run is None else run.solver(**options)
-
-
-#: Hooks that build a solver from a name that is not in SOLVERS (e.g. a cached run's name).
-RESOLVERS: list[Callable[..., Solver | None]] = [_cached_run_solver]
-
-
 def get_solver(name: str, **options) -> Solver:
-    """A solver by fixed name, or via a registered resolver (e.g. a trained run's name)."""
+    """A solver by fixed name, or a trained run from the cache by name (see `lib.run_kinds`)."""
     if name in SOLVERS:
         given = sorted(k for k, v in options.items() if v is not None and k != "device")
         if given:
             raise ValueError(f"solver {name!r} takes no options, got {given}")
         return SOLVERS[name]()
-    for resolve in RESOLVERS:
-        solver = resolve(name, **options)
-        if solver is not None:
-            return solver
+    run = find_run(name)
+    if run is not None:
+        return run.solver(**options)
     raise KeyError(
         f"unknown solver {name!r}: choose one of {sorted(SOLVERS)} or a run name listed by "
         "`python -m lib runs`"

@@ -12,9 +12,10 @@ import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Sequence
 
-from tqdm.auto import tqdm
-
-from .runs import RunCache, load_any_run, train_any
+from .progress import emit, progress_bar, progress_file
+from .run_kinds import load_any_run, train_any
+from .runs import RunCache
+from .sweep_ray import choose_backend, run_sweep_ray
 
 
 def default_workers() -> int:
@@ -37,8 +38,14 @@ def _die_with_parent() -> None:
         pass
 
 
+def _describe(cfg) -> str:
+    return f"{cfg.label or cfg.model} seed {cfg.seed}"
+
+
 def _train_one(cfg, root: str, device: str) -> str:
-    return str(train_any(cfg, RunCache(root), device=device, progress=False).path)
+    """Train one config; its step bar reaches the report runner's terminal (not the notebook)."""
+    emit(f"training {_describe(cfg)}")
+    return str(train_any(cfg, RunCache(root), device=device, progress=progress_file() is not None).path)
 
 
 def run_sweep(configs: Sequence, workers: int | None = None, cache: RunCache | None = None,
@@ -50,22 +57,18 @@ def run_sweep(configs: Sequence, workers: int | None = None, cache: RunCache | N
     ``backend="ray"`` (or ``$LAB_SWEEP_BACKEND=ray``, or ``$RAY_ADDRESS`` set) sends each config
     to Ray instead (`lib.sweep_ray`); ``workers`` then does not apply.
     """
-    from .sweep_ray import choose_backend
-
     cache = cache or RunCache()
     if choose_backend(backend) == "ray":
-        from .sweep_ray import run_sweep_ray
-
         return run_sweep_ray(configs, cache, device=device, progress=progress, desc=desc)
     configs = list(configs)
     todo = list({cache.name_for(c): c for c in configs if not cache.exists(c)}.values())
     workers = default_workers() if workers is None else workers
-    bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc=desc, disable=not progress,
+    bar = progress_bar(total=len(configs), initial=len(configs) - len(todo), desc=desc, disable=not progress,
                unit="run", smoothing=0.0)
     try:
         if workers <= 1 or len(todo) <= 1:
             for c in todo:
-                train_any(c, cache, device=device, progress=False)
+                _train_one(c, str(cache.root), device)
                 bar.update(1)
         else:
             with ProcessPoolExecutor(min(workers, len(todo)), mp_context=mp.get_context("spawn"),

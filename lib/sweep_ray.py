@@ -19,7 +19,8 @@ from typing import Sequence
 
 from tqdm.auto import tqdm
 
-from .runs import RunCache, load_any_run
+from .run_kinds import load_any_run
+from .runs import RunCache
 
 BACKENDS = ("local", "ray")
 
@@ -45,7 +46,8 @@ def import_ray():
 
 def _train_task(config, root: str, device: str) -> tuple[str, str]:
     """Inside a Ray worker: train (or load) one config into the cache at ``root``."""
-    from lib.runs import RunCache, train_any
+    from lib.run_kinds import train_any
+    from lib.runs import RunCache
 
     run = train_any(config, RunCache(root), device=device, progress=False)
     return str(run.path), socket.gethostname()

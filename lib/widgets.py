@@ -18,8 +18,10 @@ from matplotlib.figure import Figure
 from .graphs import Graph
 from .metrics import Prediction
 from .oracle import dijkstra, pointer_correct, verify
-from .plots import PALETTE, draw_graph, graph_layout
-from .search import Trajectory
+from .plots.figures import PALETTE
+from .plots.graphs import draw_graph, graph_layout
+from .energy.candidates import decode
+from .search.trajectory import Trajectory
 
 
 @lru_cache(maxsize=64)
@@ -68,8 +70,6 @@ class SearchExplorer:
     """Search one graph with an energy solver; cache a trajectory per (step size, noise)."""
 
     def __init__(self, solver, graph: Graph):
-        from .energy.candidates import decode
-
         self.solver, self.graph, self._decode = solver, graph, decode
         self._cache: dict[tuple, tuple[Trajectory, list[Prediction]]] = {}
 

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from lib.batching import collate, segment_argmax, segment_log_softmax
-from lib.metrics import evaluate_predictions
 from lib.oracle import dijkstra
 from lib.samplers import sample_split
 

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from lib.tasks import build_task, collate
-from lib.tasks.code_execution import (PAD, TOKEN_ID, VOCAB, CodeExecutionTask, decode, encode, generate_program,
+from lib.sequence.examples import collate
+from lib.sequence.tasks import build_task
+from lib.sequence.code_execution import (PAD, TOKEN_ID, VOCAB, CodeExecutionTask, decode, encode, generate_program,
                                       interpret, make_example, program_tokens, run)
 
 

@@ -8,7 +8,7 @@ from lib.graphs import Graph
 from lib.metrics import Prediction, evaluate_predictions
 from lib.oracle import dijkstra, dijkstra_trace
 from lib.samplers import Split, sample_split
-from lib.tasks.dijkstra_trace import (BOS, EOS, SEP, DijkstraTraceTask, TraceCoding, decode, encode,
+from lib.sequence.dijkstra_trace import (BOS, EOS, SEP, DijkstraTraceTask, TraceCoding, decode, encode,
                                       quantisation_ceiling, true_answer)
 
 
@@ -142,7 +142,7 @@ def test_predictions_of_a_perfect_generator_score_one():
 
 
 def test_evaluate_metrics_of_an_untrained_model_are_in_range():
-    from lib.seqtrain import build_sequence_model
+    from lib.sequence.models import build_sequence_model
 
     task = DijkstraTraceTask()
     torch.manual_seed(0)

@@ -14,7 +14,7 @@ from lib.graphs import Graph, write_jsonl
 from lib.metrics import evaluate_predictions
 from lib.runs import RunCache
 from lib.samplers import sample_split
-from lib.seeding import set_seed
+from lib.determinism import set_seed
 
 TINY = dict(energy_args={"candidate": "distance", "hidden": 8, "layers": 1, "aggregation": "min",
                          "layer_norm": False, "edge_weighting": "mean"},
@@ -86,7 +86,7 @@ def test_cli_evaluates_an_energy_run_with_search_steps(tmp_path, capsys):
 
 def test_residual_method_learns_the_exact_local_check(tmp_path):
     """The residual verifier regresses |y_v - min_u (y_u + w_uv)|; its targets vanish at the truth."""
-    from lib.energy.train import bellman_residual
+    from lib.energy.objectives import bellman_residual
 
     graphs = sample_split("test_64", 4)
     b = collate(graphs)
@@ -102,12 +102,12 @@ def test_residual_method_learns_the_exact_local_check(tmp_path):
 def test_headline_trains_both_parts_and_solves(tmp_path, monkeypatch):
     from lib.headline import HeadlineConfig
     from lib.presets import PRESETS
-    from lib.runs import train_any
+    from lib.run_kinds import train_any
 
     monkeypatch.setitem(PRESETS, "tiny_energy", EnergyTrainConfig(method="residual", **TINY))
     cfg = HeadlineConfig(generator="tiny", verifier="tiny_energy", search_steps=3)
     run = train_any(cfg, RunCache(tmp_path), device="cpu", progress=False)
-    gen, ver = run.part_runs()
+    gen, ver = run.parts
     assert gen.config.label == "tiny" and ver.config.method == "residual"
     graphs = sample_split("test_16", 3)
     assert len(run.solver("cpu").solve(graphs)) == 3
@@ -116,9 +116,9 @@ def test_headline_trains_both_parts_and_solves(tmp_path, monkeypatch):
 
 def test_search_explorer_status_line_follows_the_step_slider():
     """Without a browser: moving the step slider redraws and the status line names the step."""
-    from lib.experiments.energy import explorer
+    from lib.experiments.energy_landscapes import explorer
     from lib.presets import PRESETS
-    from lib.runs import train_any
+    from lib.run_kinds import train_any
 
     run = train_any(PRESETS["energy_residual_tiny"], device="cpu", progress=False)
     view = explorer(run, "test_16", 0, steps=4).widget()

@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lib.models.decoder_transformer import DecoderTransformer, DecoderTransformerConfig
-from lib.models.feedback_transformer import FeedbackTransformer, FeedbackTransformerConfig
+from lib.sequence.decoder_transformer import DecoderTransformer, DecoderTransformerConfig
+from lib.sequence.feedback_transformer import FeedbackTransformer, FeedbackTransformerConfig
 
 V = 13
 

@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from lib.html_report import build_html_report, is_executed, main
-from lib.report import notebook_paths
+from lib.notebook_runner import notebook_paths
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -8,7 +8,7 @@ from lib.batching import collate
 from lib.graphs import Graph
 from lib.models import MODELS, build_model
 from lib.samplers import sample_split
-from lib.seeding import set_seed
+from lib.determinism import set_seed
 
 SMALL = {"mlp": {"hidden": 32, "layers": 2}, "transformer": {"hidden": 16, "heads": 2, "layers": 2},
          "gnn": {"hidden": 16, "layers": 2}, "looped_gnn": {"hidden": 16, "iterations": 3},

@@ -3,13 +3,14 @@
 import json
 
 import pytest
-import yaml
 
-from lib.report import (PROFILES_DIR, check_parameters, notebook_parameters, notebook_paths, parse_parameters,
-                        profile_parameters, strip_volatile)
+from lib.experiments import PROFILE_NAMES
+from lib.experiments.notebooks import NOTEBOOK_EXPERIMENTS
+from lib.notebook_runner import (check_parameters, notebook_parameters, notebook_paths, parse_parameters,
+                                 profile_parameters, strip_volatile)
 
 NOTEBOOKS = notebook_paths()
-PROFILES = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+PROFILES = list(PROFILE_NAMES)
 
 
 def test_there_are_notebooks_and_profiles():
@@ -31,10 +32,11 @@ def test_every_profile_parameter_exists_in_the_notebook(path, profile):
     check_parameters(path, profile_parameters(profile, path.stem))
 
 
-@pytest.mark.parametrize("profile", PROFILES)
-def test_profiles_only_name_existing_notebooks(profile):
-    table = yaml.safe_load((PROFILES_DIR / f"{profile}.yaml").read_text()) or {}
-    assert set(table) <= {p.stem for p in NOTEBOOKS}
+def test_profiles_have_one_source_every_experiment_module_offers_every_profile():
+    assert set(NOTEBOOK_EXPERIMENTS) == {p.stem for p in NOTEBOOKS}
+    for stem, modules in NOTEBOOK_EXPERIMENTS.items():
+        for module in modules:
+            assert set(module.PROFILES) == set(PROFILE_NAMES), f"{stem}: {module.__name__}.PROFILES"
 
 
 def test_unknown_or_mistyped_parameter_is_an_error():
@@ -114,8 +116,8 @@ def test_markdown_cells_are_not_commented_out(path):
 def test_a_hung_cell_is_stopped_with_a_clear_error_and_the_notebook_left_untouched(tmp_path, monkeypatch):
     import nbformat
 
-    import lib.report
-    from lib.report import KERNEL, NotebookFailed, run_notebook
+    import lib.notebook_runner
+    from lib.notebook_runner import KERNEL, NotebookFailed, run_notebook
 
     params = nbformat.v4.new_code_cell('profile: str = "full"  # which sizes', metadata={"tags": ["parameters"]})
     nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell("import time\ntime.sleep(30)")])
@@ -123,7 +125,7 @@ def test_a_hung_cell_is_stopped_with_a_clear_error_and_the_notebook_left_untouch
     path = tmp_path / "90_hangs.ipynb"
     nbformat.write(nb, path)
     before = path.read_text()
-    monkeypatch.setattr(lib.report, "CELL_TIMEOUT_S", 2)
+    monkeypatch.setattr(lib.notebook_runner, "CELL_TIMEOUT_S", 2)
     with pytest.raises(NotebookFailed, match="ran longer than 2 s"):
         run_notebook(path, "smoke", out_dir=tmp_path / "out", progress=False)
     assert path.read_text() == before

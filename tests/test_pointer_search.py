@@ -6,7 +6,7 @@ import torch
 
 from lib.graphs import Graph
 from lib.oracle import dijkstra, pointer_correct
-from lib.pointer_search import (beam_search, best_of_n, hill_climb, move_scale, options, oracle_score,
+from lib.search.pointers import (beam_search, best_of_n, hill_climb, move_scale, options, oracle_score,
                                simulated_annealing)
 from lib.samplers import sample_er
 

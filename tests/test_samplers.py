@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from lib.experiments.task import reference_comparison
+from lib.experiments.task_distribution import reference_comparison
 from lib.samplers import FAMILIES, SPLITS, TRAIN_PROBS, TRAIN_SIZES, Split, er_weight_matrix, sample_er, sample_split
 
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from lib.search import annealed, gradient_descent, langevin, random_restarts
+from lib.search.continuous import annealed, gradient_descent, langevin, random_restarts
 
 
 def quadratic(mu, scale):

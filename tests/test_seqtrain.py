@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from lib import runs
-from lib.runs import RunCache, load_any_run
-from lib.seqtrain import (SeqTrainConfig, SequenceRun, bucketed_batches, load_sequence_run, train_sequence)
+from lib.run_kinds import load_any_run
+from lib.runs import RunCache
+from lib.sequence.train import (SeqTrainConfig, SequenceRun, bucketed_batches, load_sequence_run, train_sequence)
 
 TINY = {"d_model": 16, "heads": 2, "layers": 2, "ffn_mult": 2}
 
@@ -24,12 +24,6 @@ def _trace(model="decoder_transformer", **kw) -> SeqTrainConfig:
     kw.setdefault("model_args", TINY)
     return SeqTrainConfig(model=model, task="dijkstra_trace",
                           task_args={"train_graphs": 16}, steps=3, batch_size=4, eval_every=3, val_items=4, **kw)
-
-
-@pytest.fixture(autouse=True)
-def _sequence_kind(monkeypatch):
-    """Register the run kind as lib/runs.py will (the lead adds the line)."""
-    monkeypatch.setitem(runs.RUN_KINDS, "sequence", "lib.seqtrain:load_sequence_run")
 
 
 @pytest.mark.parametrize("model", ["feedback_transformer", "decoder_transformer"])
@@ -131,7 +125,7 @@ class _PerfectCodeModel(torch.nn.Module):
 
     def __init__(self, task, programs):
         super().__init__()
-        from lib.tasks.code_execution import make_example
+        from lib.sequence.code_execution import make_example
 
         self.examples = {tuple(make_example(p).inputs.tolist()): make_example(p) for p in programs}
         self.vocab = task.vocab_size
@@ -146,7 +140,7 @@ class _PerfectCodeModel(torch.nn.Module):
 
 
 def test_code_execution_metrics_of_a_perfect_model_are_one():
-    from lib.tasks.code_execution import CodeExecutionTask
+    from lib.sequence.code_execution import CodeExecutionTask
 
     task = CodeExecutionTask(statements=10)
     programs = task.programs("test", 12)
@@ -157,7 +151,7 @@ def test_code_execution_metrics_of_a_perfect_model_are_one():
 def test_experiment_smoke_profile_end_to_end(tmp_path, monkeypatch):
     """The functions notebook 02 calls, on the smoke profile (seconds)."""
     from lib.experiments import config_for
-    from lib.experiments import sequence as S
+    from lib.experiments import sequence_models as S
 
     monkeypatch.setenv("LAB_RUNS_DIR", str(tmp_path / "runs"))
     cfg = config_for(S.PROFILES, "smoke")

@@ -108,7 +108,7 @@ def test_run_sweep_dispatches_to_ray(ray_local, tmp_path, monkeypatch):
         pytest.skip("lib/sweep.py's run_sweep has no backend= parameter yet (see lib/sweep_ray.py)")
     calls = []
     real = lib.sweep_ray.run_sweep_ray
-    monkeypatch.setattr(lib.sweep_ray, "run_sweep_ray", lambda *a, **k: calls.append(a) or real(*a, **k))
+    monkeypatch.setattr(lib.sweep, "run_sweep_ray", lambda *a, **k: calls.append(a) or real(*a, **k))
     monkeypatch.delenv("LAB_SWEEP_BACKEND", raising=False)
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     cache = RunCache(tmp_path)

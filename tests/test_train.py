@@ -1,7 +1,6 @@
 """Training: determinism, the run cache (atomic, resumable), and the trained-solver CLI."""
 
 import json
-import os
 
 import pytest
 import torch
@@ -11,7 +10,7 @@ from lib.graphs import write_jsonl
 from lib.presets import PRESETS, preset
 from lib.runs import RunCache, config_hash
 from lib.samplers import sample_split
-from lib.train import TrainConfig, find_run, list_runs, train
+from lib.models.train import TrainConfig, train
 
 TINY = PRESETS["tiny"]
 
@@ -30,7 +29,7 @@ def test_rerun_loads_from_cache_without_training(tmp_path, monkeypatch):
     cache = RunCache(tmp_path)
     first = train(TINY, cache, progress=False)
     mtime = (first.path / "model.pt").stat().st_mtime_ns
-    monkeypatch.setattr("lib.train.build_model", lambda *a, **k: pytest.fail("retrained a cached run"))
+    monkeypatch.setattr("lib.models.train.build_model", lambda *a, **k: pytest.fail("retrained a cached run"))
     again = train(TINY, cache, progress=False)
     assert again.path == first.path and again.metrics == first.metrics
     assert (again.path / "model.pt").stat().st_mtime_ns == mtime
@@ -47,7 +46,7 @@ def test_killed_run_leaves_no_entry_and_trains_again(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         train(TINY, cache, progress=False)
     assert cache.entries() == [] and not cache.exists(TINY)
-    assert [p.name for p in tmp_path.iterdir()] == []  # the temporary folder was removed
+    assert [p.name for p in tmp_path.iterdir() if p.name != ".locks"] == []  # the temporary folder was removed
     (tmp_path / f".tmp-{cache.name_for(TINY)}-stale").mkdir()  # as if killed with SIGKILL
     monkeypatch.setattr("lib.runs.torch.save", real_save)
     run = train(TINY, cache, progress=False)

@@ -9,8 +9,10 @@ from dataclasses import asdict, dataclass, replace
 import torch
 
 from ..batching import GraphBatch, collate
-from ..search import Trajectory, annealed, gradient_descent, langevin, random_restarts
-from ..seeding import resolve_device
+from ..devices import resolve_device
+from ..models.train import Run as GeneratorRun
+from ..runs import RunCache, kind_of
+from ..search.continuous import Trajectory, annealed, gradient_descent, langevin, random_restarts
 from .candidates import decode, init_candidate
 from .model import EnergyModel
 
@@ -85,11 +87,9 @@ class EnergySolver:
         self.settings = run.config.search_settings(steps=search_steps, **overrides)
         self.init_model = None
         if self.settings.init != "random":
-            from ..runs import RunCache
-            from ..train import find_run
-
-            gen = find_run(self.settings.init, RunCache(run.path.parent))  # the same cache as this run
-            if gen is None or not hasattr(gen, "model") or self.kind != "distance":
+            found = RunCache(run.path.parent).find(self.settings.init)  # the same cache as this run
+            gen = GeneratorRun.load(found) if found is not None and kind_of(found) == "graph" else None
+            if gen is None or self.kind != "distance":
                 raise ValueError(f"search init {self.settings.init!r} must name a cached generator run "
                                  "(and the energy must score distances)")
             self.init_model = gen.model(self.device)

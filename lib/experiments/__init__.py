@@ -9,7 +9,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping, TypeVar
 
+from ..presets import preset
+
 T = TypeVar("T")
+
+#: The profiles every notebook offers: "full" (the committed report), "smoke" (seconds, for `make test`).
+PROFILE_NAMES = ("full", "smoke")
 
 
 def config_for(profiles: Mapping[str, T], profile: str, **overrides) -> T:
@@ -27,8 +32,6 @@ def config_for(profiles: Mapping[str, T], profile: str, **overrides) -> T:
 def preset_grid(names, seeds, steps: int | None = None, train_graphs: int | None = None, evals: int = 8) -> list:
     """Every named preset × seed, with the profile's optional overrides of steps (and then
     ``evals`` validation points per run) and of the training-set size."""
-    from ..presets import preset
-
     changes = {k: v for k, v in (("steps", steps), ("train_graphs", train_graphs)) if v is not None}
     if steps is not None:
         changes["eval_every"] = max(1, steps // evals)

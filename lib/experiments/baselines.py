@@ -7,13 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..findings import findings_row
+from ..flops import flops_per_graph
 from ..metrics import errors_by_hop_depth
+from ..models.predict import predict_graphs
+from ..models.train import Run
 from ..presets import ROUTES
-from . import preset_grid
+from ..published import CLRS_DIJKSTRA_N64
 from ..samplers import sample_split
-from ..solvers import get_solver, evaluate_solver
+from ..solvers import evaluate_solver, get_solver
 from ..sweep import run_sweep
-from ..train import Run, predict_graphs
+from . import preset_grid
 
 ER_SPLITS = ("test_16", "test_32", "test_64", "test_128")
 FAMILY_SPLITS = ("watts_strogatz_64", "delaunay_64", "grid_64", "maze_64", "tree_64")
@@ -41,6 +45,11 @@ PROFILES = {
     "smoke": BaselinesConfig(seeds=(0, 1), steps=16, train_graphs=64, eval_graphs=4,
                              splits=("test_16", "test_64", "maze_64"), workers=1),
 }
+
+
+def training_configs(cfg) -> list:
+    """Every run this notebook trains under ``cfg`` (for the report runner's plan)."""
+    return cfg.train_configs()
 
 
 def train_all(cfg: BaselinesConfig) -> list[Run]:
@@ -150,8 +159,6 @@ def model_table(runs: list[Run]) -> pd.DataFrame:
 
 def clrs_comparison(results: pd.DataFrame) -> pd.DataFrame:
     """Our best baseline at n = 64 next to the CLRS paper's published figures (with hints)."""
-    from ..anchors import CLRS_DIJKSTRA_N64
-
     at64 = results[results.split == "test_64"].groupby("model")["pointer_accuracy"]
     best = at64.mean().idxmax()
     rows = {f"{best} (ours, no hints, best baseline)": (100 * at64.mean()[best], 100 * at64.std(ddof=1)[best])}
@@ -161,19 +168,10 @@ def clrs_comparison(results: pd.DataFrame) -> pd.DataFrame:
 
 def findings_rows(results: pd.DataFrame, runs: list[Run]) -> list[dict]:
     """One README findings row per model (accuracies mean ± std over seeds, in %)."""
-    from ..findings import pct
-    from ..flops import flops_per_graph
-
     graphs = sample_split("test_64", 8, with_pi=False)
     rows = []
     for model in dict.fromkeys(results.model):
-        d = results[results.model == model]
         rs = [r for r in runs if r.config.label == model]
-        at = lambda split, col="pointer_accuracy": pct(d[d.split == split][col])  # noqa: E731
         cost = "—" if not fits(rs[0], "test_64") else f"{flops_per_graph(rs[0].model(), graphs) / 1e6:.0f} MFLOPs/graph"
-        rows.append({"approach": model, "route": ROUTES.get(model, ""), "seeds": len(rs), "ID n=16": at("test_16"),
-                     "OOD n=64": at("test_64"), "OOD n=128": at("test_128"),
-                     "exact match n=64": at("test_64", "exact_match"),
-                     "train s/run": f"{np.mean([r.metrics['train_seconds'] for r in rs]):.0f}",
-                     "test-time cost": cost})
+        rows.append(findings_row(model, ROUTES.get(model, ""), results[results.model == model], cost, rs))
     return rows

@@ -12,14 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..batching import collate
-from ..diagnostics import parameter_norm, sharpness
+from ..devices import resolve_device
+from ..model_diagnostics import parameter_norm, sharpness
 from ..models.base import pointer_loss
+from ..models.predict import evaluate_model
+from ..models.train import TrainConfig
 from ..samplers import sample_split
-from ..significance import compare, mean_ci, verdict
+from ..statistics import compare, mean_ci, verdict
 from ..sweep import run_sweep
-from ..train import TrainConfig, evaluate_model
 
 #: The two architectures under test (matched compute: 6 rounds each) and the shallow control.
 ARCHITECTURES = {
@@ -81,19 +84,20 @@ def configurations(cfg: RegularizationConfig) -> dict[str, TrainConfig]:
     return {name: c.replace(label=name) for name, c in out.items()}
 
 
+def training_configs(cfg: RegularizationConfig) -> list:
+    """Every configuration × seed, configuration-major (for the sweep and the runner's plan)."""
+    return [c.replace(seed=s) for c in configurations(cfg).values() for s in cfg.seeds]
+
+
 def train_all(cfg: RegularizationConfig) -> dict[str, list]:
     """Every configuration × seed through the sweep runner (parallel, resumable)."""
     confs = configurations(cfg)
-    flat = [c.replace(seed=s) for c in confs.values() for s in cfg.seeds]
-    runs = run_sweep(flat, workers=cfg.workers, device=cfg.device, desc="regularization sweep")
+    runs = run_sweep(training_configs(cfg), workers=cfg.workers, device=cfg.device, desc="regularization sweep")
     k = len(cfg.seeds)
     return {name: runs[i * k:(i + 1) * k] for i, name in enumerate(confs)}
 
 
 def _loss(model, graphs, device) -> float:
-    from ..seeding import resolve_device
-    import torch
-
     batch = collate(graphs).to(resolve_device(device))
     with torch.no_grad():
         return float(pointer_loss(batch, model.eval()(batch).pointer_logits))

@@ -1,5 +1,6 @@
-"""One registry from model names to (config dataclass, model class), shared by the CLI,
-the training loop and the notebooks. Later model files register themselves here too."""
+"""The graph generators: one registry from model names to (config dataclass, model class),
+shared by the CLI, the trainer (`lib.models.train`) and the notebooks. The sequence models
+have their own registry in `lib.sequence.models`."""
 
 from __future__ import annotations
 

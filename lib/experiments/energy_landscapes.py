@@ -13,10 +13,13 @@ import torch
 from ..batching import collate
 from ..energy.candidates import corrupt, decode, target_candidate
 from ..metrics import evaluate_predictions
+from ..findings import findings_row
 from ..oracle import verify
-from . import preset_grid
+from ..presets import ROUTES
 from ..samplers import sample_split
 from ..sweep import run_sweep
+from ..widgets import SearchExplorer
+from . import preset_grid
 
 METHOD_PRESETS = {"irem": "energy_irem", "contrastive": "energy_contrastive", "denoise": "energy_denoise",
                   "residual": "energy_residual"}
@@ -45,6 +48,11 @@ PROFILES = {
     "smoke": EnergyStudyConfig(seeds=(0,), steps=6, train_graphs=32, search_steps=(0, 4), splits=("test_16", "maze_64"),
                                eval_graphs=3, auc_graphs=3, auc_splits=("test_16", "test_64"), workers=1),
 }
+
+
+def training_configs(cfg) -> list:
+    """Every run this notebook trains under ``cfg`` (for the report runner's plan)."""
+    return cfg.train_configs()
 
 
 def train_all(cfg: EnergyStudyConfig) -> list:
@@ -192,26 +200,16 @@ def best_run(runs, acc: pd.DataFrame, split: str = "test_64"):
 
 def explorer(run, split: str = "maze_64", index: int = 0, steps: int = 80):
     """A `SearchExplorer` on one graph for the widget section."""
-    from ..widgets import SearchExplorer
-
     graph = sample_split(split, index + 1)[index]
     return SearchExplorer(run.solver("cpu", search_steps=steps), graph)
 
 
 def findings_rows(acc: pd.DataFrame, runs) -> list[dict]:
     """README rows: each training method at its largest search budget (random start)."""
-    from ..findings import pct
-    from ..presets import ROUTES
-
     k = acc.iterations.max()
     rows = []
     for method in dict.fromkeys(acc.model):
-        d = acc[(acc.model == method) & (acc.iterations == k)]
         rs = [r for r in runs if r.config.method == method]
-        at = lambda split, col="pointer_accuracy": pct(d[d.split == split][col])  # noqa: E731
-        rows.append({"approach": f"energy ({method}) + GD, random start", "route": ROUTES.get(f"energy_{method}", ""),
-                     "seeds": len(rs), "ID n=16": at("test_16"), "OOD n=64": at("test_64"),
-                     "OOD n=128": at("test_128"), "exact match n=64": at("test_64", "exact_match"),
-                     "train s/run": f"{np.mean([r.metrics['train_seconds'] for r in rs]):.0f}",
-                     "test-time cost": f"{k} search steps"})
+        rows.append(findings_row(f"energy ({method}) + GD, random start", ROUTES.get(f"energy_{method}", ""),
+                                 acc[(acc.model == method) & (acc.iterations == k)], f"{k} search steps", rs))
     return rows

@@ -13,9 +13,10 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .graphs import Graph
-from .oracle import tree_distances, verify
-from .search import Trajectory
+from ..batching import collate
+from ..graphs import Graph
+from ..oracle import tree_distances, verify
+from .trajectory import Trajectory
 
 Score = Callable[[Sequence[np.ndarray]], np.ndarray]
 
@@ -58,8 +59,6 @@ def energy_score(graph: Graph, model, unreachable: float | None = None) -> Score
     Nodes whose pointer chain misses the source get ``unreachable`` (default: one more than
     the largest finite tree distance) as their distance.
     """
-    from .batching import collate
-
     def score(pis):
         batch = collate([graph] * len(pis), with_targets=False)
         ds = []

@@ -1,8 +1,10 @@
 """The papermill batch runner behind ``make report`` and the smoke runs of ``make test``.
 
 Each notebook has exactly one cell tagged ``parameters`` holding annotated literals with a
-``# help`` comment. Profiles (``notebooks/profiles/<profile>.yaml``) map a notebook's stem
-to the parameters to pass; an unknown name is an error here, not papermill's warning.
+``# help`` comment. The runner passes the profile's name (``profile``) and any extra
+parameters given; an unknown name is an error here, not papermill's warning. The sizes a
+profile runs live in one place: the ``PROFILES`` of the notebook's experiment modules
+(`lib.experiments.notebooks`).
 
 The full profile rewrites the committed notebooks in place, but only after a successful
 run: the notebook executes into ``build/report/`` first, so a failed or interrupted run
@@ -21,14 +23,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from .experiments.notebooks import check_profile
+from .findings import PROFILE_ENV, update_readme
 from .paths import NOTEBOOKS, ROOT
+from .progress import PROGRESS_FILE_ENV, ProgressTail
+from .report_plan import compare_with_recorded, plan, print_plan, record_timing
+from .runs import RunCache
 
 KERNEL = "dijkstra-lab"
 #: A cell running longer than this is stopped as hung (the longest, 03's sweep, takes ~20 min).
 CELL_TIMEOUT_S = 3600
-PROFILES_DIR = NOTEBOOKS / "profiles"
 
 
 class NotebookFailed(RuntimeError):
@@ -91,13 +95,9 @@ def notebook_parameters(path: Path) -> dict[str, Parameter]:
 
 
 def profile_parameters(profile: str, stem: str) -> dict:
-    """What ``profile`` passes to notebook ``stem`` (always including ``profile`` itself)."""
-    path = PROFILES_DIR / f"{profile}.yaml"
-    if not path.exists():
-        known = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
-        raise KeyError(f"unknown profile {profile!r}; profiles are: {known}")
-    table = yaml.safe_load(path.read_text()) or {}
-    return {"profile": profile, **(table.get(stem) or {})}
+    """What ``profile`` passes to notebook ``stem``: its name (the notebook looks up the sizes)."""
+    check_profile(profile)
+    return {"profile": profile}
 
 
 def check_parameters(path: Path, params: dict) -> None:
@@ -142,25 +142,33 @@ def _environment(**overrides: str):
 
 
 def run_notebook(path: Path, profile: str, out_dir: Path | None = None, kernel: str = KERNEL,
-                 progress: bool = True) -> tuple[Path, float]:
+                 progress: bool = True, progress_stream=None) -> tuple[Path, float]:
     """Execute one notebook with a profile; returns (output path, wall seconds).
 
     With ``out_dir=None`` the notebook is replaced in place after a successful run. With an
     ``out_dir`` the executed copy goes there, and figures and runs go to scratch folders
     inside it, so the committed report is never touched.
+
+    The kernel gets ``$LAB_PROGRESS_FILE`` (a fresh ``<stem>.progress.jsonl`` in the scratch
+    folder), so `lib.progress` bars inside it draw nothing into the notebook and report there
+    instead; with ``progress`` (the default) a `lib.progress.ProgressTail` prints those events
+    to ``progress_stream`` (default stderr) while the cell runs, beside papermill's cell bar.
     """
     import papermill as pm
+
 
     params = profile_parameters(profile, path.stem)
     check_parameters(path, params)
     scratch = (Path(out_dir) if out_dir is not None else ROOT / "build" / "report").resolve()
     scratch.mkdir(parents=True, exist_ok=True)
     executed = scratch / path.name
-    env = {"PYTHONHASHSEED": "0"}
+    events = _fresh_progress_file(scratch, path.stem)
+    env = {"PYTHONHASHSEED": "0", PROGRESS_FILE_ENV: str(events), PROFILE_ENV: profile}
     if out_dir is not None:
         env.update(LAB_FIGURES_DIR=str(scratch / "figures"), LAB_RUNS_DIR=str(scratch / "runs"),
                    LAB_RESULTS_DIR=str(scratch / "results"))
     t0 = time.perf_counter()
+    tail = ProgressTail(events, label=path.stem, stream=progress_stream).start() if progress else None
     with _environment(**env):
         try:
             pm.execute_notebook(str(path), str(executed), parameters=params, kernel_name=kernel,
@@ -174,6 +182,9 @@ def run_notebook(path: Path, profile: str, out_dir: Path | None = None, kernel: 
             raise NotebookFailed(f"{path.name} failed in cell {err.exec_count} ({err.ename}: {err.evalue}); "
                                  f"the executed copy with the traceback is {executed}"
                                  + ("" if out_dir is not None else f"; {path.name} was left untouched")) from None
+        finally:
+            if tail is not None:
+                tail.stop()
     wall = time.perf_counter() - t0
     strip_volatile(executed)
     if out_dir is None:
@@ -182,12 +193,27 @@ def run_notebook(path: Path, profile: str, out_dir: Path | None = None, kernel: 
     return executed, wall
 
 
+def _fresh_progress_file(scratch: Path, stem: str) -> Path:
+    """An empty events file for one notebook's `lib.progress` bars."""
+    events = scratch / f"{stem}.progress.jsonl"
+    events.write_bytes(b"")
+    return events
+
+
 def run_report(profile: str = "full", notebooks: list[str] | None = None, out_dir: Path | None = None,
-               kernel: str = KERNEL) -> list[tuple[str, float]]:
-    """Run notebooks in order; print each one's wall time. Stops at the first failure."""
+               kernel: str = KERNEL, dry_run: bool = False, record: bool = False) -> list[tuple[str, float]]:
+    """Print the plan, then run notebooks in order, printing each one's wall time (and, for the
+    full report, the recorded cold time beside it). Stops at the first failure. ``dry_run``
+    prints only the plan; ``record`` writes the times to ``results/report_timing.json``."""
     paths = [find_notebook(k) for k in notebooks] if notebooks else notebook_paths()
     for p in paths:  # validate every parameter set before spending time on any run
         check_parameters(p, profile_parameters(profile, p.stem))
+    cache = RunCache(Path(out_dir) / "runs") if out_dir is not None else RunCache()
+    rows = plan([p.stem for p in paths], profile, cache)
+    print_plan(rows, profile, cache)
+    if dry_run:
+        return []
+    cold = all(r["cached"] == 0 for r in rows)
     times = []
     for i, p in enumerate(paths, 1):
         print(f"[{i}/{len(paths)}] {p.stem} (profile {profile})", file=sys.stderr, flush=True)
@@ -195,11 +221,13 @@ def run_report(profile: str = "full", notebooks: list[str] | None = None, out_di
         times.append((p.stem, wall))
         print(f"[{i}/{len(paths)}] {p.stem}: {wall:.1f} s", file=sys.stderr, flush=True)
     if out_dir is None:
-        from .findings import update_readme
-
         if update_readme():
             print("README.md: findings table regenerated from results/", file=sys.stderr)
     total = sum(w for _, w in times)
     print("wall time per notebook: " + ", ".join(f"{n} {w:.1f} s" for n, w in times) + f"; total {total:.1f} s",
           file=sys.stderr)
+    if profile == "full":
+        compare_with_recorded(times)
+        if record:
+            print(f"recorded in {record_timing(times, cold)}", file=sys.stderr)
     return times

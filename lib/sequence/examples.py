@@ -1,4 +1,4 @@
-"""Sequence tasks for the sequence models (notebook 02): one registry, one example type.
+"""The token view of a sequence task's items: one example type, its collation, teacher-forced scoring.
 
 A task is a frozen dataclass (its arguments are ``SeqTrainConfig.task_args``) exposing
 ``vocab_size``, ``pad``, ``train_items(num)``, ``eval_items(split, num)``, ``length(item)``,
@@ -8,8 +8,6 @@ whatever the task is about (programs, graphs); an example is the token view of o
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -64,28 +62,5 @@ def teacher_forced_hits(model, examples: Sequence[SeqExample], pad: int, device=
     return hits  # type: ignore[return-value]
 
 
-#: Task name -> "module:class" (imported lazily).
-TASKS: dict[str, str] = {
-    "code_execution": "lib.tasks.code_execution:CodeExecutionTask",
-    "dijkstra_trace": "lib.tasks.dijkstra_trace:DijkstraTraceTask",
-}
 
-
-def task_class(name: str) -> type:
-    if name not in TASKS:
-        raise KeyError(f"unknown task {name!r}; choose from {sorted(TASKS)}")
-    module, cls = TASKS[name].split(":")
-    return getattr(importlib.import_module(module), cls)
-
-
-def build_task(name: str, **args):
-    """The task ``name`` with its arguments (unknown argument names are errors)."""
-    cls = task_class(name)
-    fields = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(args) - fields)
-    if unknown:
-        raise TypeError(f"task {name!r} has no argument(s) {unknown}; arguments are {sorted(fields)}")
-    return cls(**args)
-
-
-__all__ = ["SeqExample", "collate", "teacher_forced_hits", "TASKS", "task_class", "build_task"]
+__all__ = ["SeqExample", "collate", "teacher_forced_hits"]

@@ -1,6 +1,6 @@
 """Training for the sequence models (Feedback Transformer, decoder Transformer) on the
-sequence tasks (code execution, Dijkstra trace), mirroring `lib.train`: a frozen seeded config,
-a tqdm loop, and the run cache (kind ``"sequence"``) in front of it.
+sequence tasks (code execution, Dijkstra trace), mirroring `lib.models.train`: a frozen seeded config,
+a progress-bar loop, and the run cache (kind ``"sequence"``) in front of it.
 
 Data: the task's fixed training set comes from its own split seed; batches are drawn by the
 training seed from length buckets (sequences of similar length, so the sequential Feedback
@@ -9,55 +9,34 @@ Transformer does not step through padding); Dijkstra graphs get fresh node ids e
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import ClassVar, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
-from .models import config_class
-from .models.decoder_transformer import DecoderTransformer, DecoderTransformerConfig, SequenceModel
-from .models.feedback_transformer import FeedbackTransformer, FeedbackTransformerConfig
-from .runs import RunCache, atomic_write_json, config_from_json, config_hash
-from .seeding import resolve_device, set_seed
-from .tasks import build_task, collate
-
-#: Sequence-model registry: name -> (config dataclass, model class).
-SEQ_MODELS: dict[str, tuple[type, type]] = {
-    "feedback_transformer": (FeedbackTransformerConfig, FeedbackTransformer),
-    "decoder_transformer": (DecoderTransformerConfig, DecoderTransformer),
-}
+from ..determinism import set_seed, single_thread
+from ..devices import resolve_device
+from ..runs import Run, RunCache, RunConfig, evaluation_key
+from ..training import LearningCurve, train_cached, optimizer_step, set_learning_rate, training_bar, warmup_cosine
+from .decoder_transformer import SequenceModel
+from .examples import collate
+from .models import SEQ_MODELS, build_sequence_model, sequence_model_config
+from .tasks import build_task
 
 #: The validation metric each task's learning curve tracks (teacher forced, cheap).
 VAL_METRIC = {"code_execution": "print_accuracy", "dijkstra_trace": "trace_token_accuracy"}
 
 
-def sequence_model_config(name: str, vocab_size: int, **overrides):
-    """The config of sequence model ``name`` for a task vocabulary (unknown fields are errors)."""
-    cfg_cls = config_class(SEQ_MODELS, name, overrides, what="sequence model")
-    if "vocab_size" in overrides:
-        raise TypeError("vocab_size comes from the task; do not set it in model_args")
-    return cfg_cls(vocab_size=vocab_size, **overrides)
-
-
-def build_sequence_model(name: str, vocab_size: int, **overrides) -> SequenceModel:
-    return SEQ_MODELS[name][1](sequence_model_config(name, vocab_size, **overrides))
-
-
 @dataclass(frozen=True)
-class SeqTrainConfig:
+class SeqTrainConfig(RunConfig):
     KIND: ClassVar[str] = "sequence"  # run-cache kind: sequence models on sequence tasks
 
     model: str = "feedback_transformer"  # a key of SEQ_MODELS
     model_args: dict = field(default_factory=dict)  # overrides of that model's config (not vocab_size)
-    task: str = "code_execution"  # a key of lib.tasks.TASKS
+    task: str = "code_execution"  # a key of lib.sequence.tasks.TASKS
     task_args: dict = field(default_factory=dict)  # the task's arguments (sizes, bins, training-set size)
     seed: int = 0  # training seed: initialisation, batch order, node relabelling (data splits have their own)
     steps: int = 1000  # optimizer steps
@@ -77,13 +56,6 @@ class SeqTrainConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"SeqTrainConfig.{name} must be >= 1, got {getattr(self, name)}")
 
-    @property
-    def key(self) -> str:
-        return config_hash(self)
-
-    def replace(self, **changes) -> "SeqTrainConfig":
-        return dataclasses.replace(self, **changes)
-
     def build_task(self):
         return build_task(self.task, **self.task_args)
 
@@ -91,17 +63,10 @@ class SeqTrainConfig:
         return build_sequence_model(self.model, self.build_task().vocab_size, **self.model_args)
 
 
-@dataclass
-class SequenceRun:
+class SequenceRun(Run):
     """A finished (cached) sequence-model run."""
 
-    path: Path
-    config: SeqTrainConfig
-    metrics: dict
-
-    @property
-    def name(self) -> str:
-        return self.path.name
+    CONFIG = SeqTrainConfig
 
     @property
     def task(self):
@@ -109,7 +74,7 @@ class SequenceRun:
 
     def model(self, device: str = "cpu") -> SequenceModel:
         model = self.config.build_model()
-        model.load_state_dict(torch.load(self.path / "model.pt", map_location="cpu", weights_only=True))
+        model.load_state_dict(self.state_dict())
         return model.to(resolve_device(device)).eval()
 
     def evaluate(self, split: str, num: int, device: str = "auto", **kw) -> dict:
@@ -117,16 +82,12 @@ class SequenceRun:
 
         ``kw`` go to the task's ``evaluate`` (e.g. ``generate=False``, ``iterations=`` for a
         universal decoder)."""
-        key = json.dumps({"split": split, "num": num, **kw}, sort_keys=True)
-        cache_path = self.path / "evals.json"
-        cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-        if key not in cache:
+        def compute():
             dev = resolve_device(device)
-            with _single_thread():
-                cache[key] = self.task.evaluate(self.model(dev), self.task.eval_items(split, num), device=dev, **kw)
-            fresh = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-            atomic_write_json(cache_path, {**fresh, key: cache[key]})
-        return cache[key]
+            with single_thread():
+                return self.task.evaluate(self.model(dev), self.task.eval_items(split, num), device=dev, **kw)
+
+        return self.cached_evaluation(evaluation_key(split=split, num=num, **kw), compute)
 
     def solver(self, device: str = "auto", **options):
         """This run as a `Solver` of graphs (Dijkstra-trace runs only)."""
@@ -151,34 +112,13 @@ class SequenceSolver:
         self.model = run.model(self.device)
 
     def solve(self, graphs):
-        with _single_thread():
+        with single_thread():
             return self.run.task.predictions(self.model, graphs, device=self.device, **self.options)
 
 
-def load_sequence_run(path: Path) -> SequenceRun:
-    """Load a cached sequence run (the ``"sequence"`` entry of `lib.runs.RUN_KINDS`)."""
-    path = Path(path)
-    data = json.loads((path / "config.json").read_text())
-    return SequenceRun(path, config_from_json(SeqTrainConfig, data), json.loads((path / "metrics.json").read_text()))
-
-
-class _single_thread:
-    """One torch thread inside the block: same results alone or in a parallel sweep."""
-
-    def __enter__(self):
-        self.threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.threads)
-
-
-def _lr_at(step: int, cfg: SeqTrainConfig) -> float:
-    warm = max(1, cfg.steps // 20)
-    if step < warm:
-        return cfg.lr * (step + 1) / warm
-    frac = (step - warm) / max(1, cfg.steps - warm)
-    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+def load_sequence_run(path) -> SequenceRun:
+    """Load a cached sequence run."""
+    return SequenceRun.load(path)
 
 
 def bucketed_batches(lengths: Sequence[int], batch_size: int, bucket: int, rng: np.random.Generator):
@@ -208,11 +148,7 @@ def sequence_loss(model: SequenceModel, inputs, targets, mask, **forward_kw) -> 
 def train_sequence(cfg: SeqTrainConfig, cache: RunCache | None = None, device: str = "auto",
                    progress: bool = True) -> SequenceRun:
     """Train ``cfg`` (or load it from the run cache) and return the `SequenceRun`."""
-    cache = cache or RunCache()
-    if cache.exists(cfg):
-        return load_sequence_run(cache.path_for(cfg))
-    with _single_thread():
-        return _train(cfg, cache, resolve_device(device), progress)
+    return train_cached(cfg, cache, SequenceRun.load, _train, device, progress)
 
 
 def _train(cfg: SeqTrainConfig, cache: RunCache, dev: torch.device, progress: bool) -> SequenceRun:
@@ -225,36 +161,26 @@ def _train(cfg: SeqTrainConfig, cache: RunCache, dev: torch.device, progress: bo
     batches = bucketed_batches([task.length(i) for i in items], cfg.batch_size, cfg.bucket, rng)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     metric = VAL_METRIC[cfg.task]
-    curve: dict[str, list] = {"step": [], "train_loss": [], f"val_{metric}": []}
-    running, t0 = [], time.perf_counter()
-    bar = tqdm(range(cfg.steps), desc=cfg.label or cfg.model, disable=not progress, leave=False, mininterval=1.0)
+    curve = LearningCurve(f"val_{metric}")
+    t0 = time.perf_counter()
+    bar = training_bar(cfg.steps, cfg.label or cfg.model, progress)
     for step in bar:
         model.train()
         x, y, m = collate([task.example(items[i], rng) for i in next(batches)], task.pad, dev)
-        for group in opt.param_groups:
-            group["lr"] = _lr_at(step, cfg)
-        loss = sequence_loss(model, x, y, m)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        running.append(float(loss.detach()))
+        set_learning_rate(opt, warmup_cosine(step, cfg.steps, cfg.lr))
+        curve.add_loss(optimizer_step(opt, sequence_loss(model, x, y, m), model.parameters(), cfg.grad_clip))
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
             model.eval()
             score = task.evaluate(model, val, device=dev, generate=False)[metric] if cfg.task == "dijkstra_trace" \
                 else task.evaluate(model, val, device=dev)[metric]
-            curve["step"].append(step + 1)
-            curve["train_loss"].append(float(np.mean(running)))
-            curve[f"val_{metric}"].append(score)
-            running = []
-            bar.set_postfix(loss=f"{curve['train_loss'][-1]:.3f}", val=f"{score:.3f}")
+            curve.log(step + 1, bar, **{f"val_{metric}": score})
     bar.close()
     seconds = time.perf_counter() - t0
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    metrics = {"curve": curve, "train_seconds": seconds, "seconds_per_step": seconds / cfg.steps,
+    metrics = {"curve": dict(curve), "train_seconds": seconds, "seconds_per_step": seconds / cfg.steps,
                "parameters": model.num_parameters(), f"final_val_{metric}": curve[f"val_{metric}"][-1],
                "device": str(dev)}
-    return load_sequence_run(cache.commit(cfg, metrics, state))
+    return SequenceRun.load(cache.commit(cfg, metrics, state))
 
 
 __all__ = ["SeqTrainConfig", "SequenceRun", "SequenceSolver", "SEQ_MODELS", "build_sequence_model",

@@ -7,6 +7,7 @@ import copy
 import torch
 
 from .batching import GraphBatch
+from .models.base import pointer_loss
 
 
 def parameter_norm(model: torch.nn.Module) -> float:
@@ -32,8 +33,6 @@ def sharpness(model, batch: GraphBatch, rho: float = 0.05, draws: int = 8, seed:
 
 
 def _eval_loss(model, batch: GraphBatch, **loss_kw) -> torch.Tensor:
-    from .models.base import pointer_loss
-
     iterations = loss_kw.get("iterations")
     out = model(batch, iterations=iterations) if iterations is not None else model(batch)
     return pointer_loss(batch, out.pointer_logits)

@@ -15,14 +15,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..anchors import FEEDBACK_CODE_EXECUTION
+from ..devices import resolve_device
+from ..findings import findings_row
 from ..metrics import Prediction, evaluate_predictions
+from ..published import FEEDBACK_CODE_EXECUTION
 from ..runs import RunCache
-from ..samplers import SPLITS
-from ..seeding import resolve_device
-from ..seqtrain import SeqTrainConfig, SequenceRun, train_sequence
-from ..tasks import collate
-from ..tasks.dijkstra_trace import TraceCoding, quantisation_ceiling
+from ..samplers import SPLITS, sample_split
+from ..sequence.dijkstra_trace import TraceCoding, quantisation_ceiling
+from ..sequence.examples import collate
+from ..sequence.train import SeqTrainConfig, SequenceRun
+from ..sweep import run_sweep
 
 MODELS = ("feedback_transformer", "decoder_transformer")
 
@@ -90,12 +92,15 @@ def label(run: SequenceRun) -> str:
     return f"{name} ({layers} layers)"
 
 
+def training_configs(cfg: "SequenceConfig") -> list:
+    """Every run this notebook trains under ``cfg`` (for the report runner's plan)."""
+    return cfg.code_configs() + cfg.trace_configs()
+
+
 def train_all(configs: list[SeqTrainConfig], workers: int | None = None, device: str = "auto",
               cache: RunCache | None = None) -> list[SequenceRun]:
     """Train (or load) every config through the shared sweep runner. Each run trains on one
     torch thread with its own seeds, so results are the same for any ``workers``."""
-    from ..sweep import run_sweep
-
     return run_sweep(configs, workers=workers, cache=cache, device=device, desc="sequence models")
 
 
@@ -176,8 +181,6 @@ def trace_table(results: pd.DataFrame, metric: str = "pointer_accuracy", cfg: Se
 
 
 def _graphs(split: str, num: int):
-    from ..samplers import sample_split
-
     return sample_split(split, num)
 
 
@@ -263,15 +266,11 @@ __all__ = ["SequenceConfig", "PROFILES", "train_all", "train_code_execution", "t
 
 def findings_rows(results: pd.DataFrame, runs: list[SequenceRun]) -> list[dict]:
     """README rows: each sequence model on the Dijkstra trace (pointer accuracy by n)."""
-    from ..findings import pct
-
     rows = []
     for model, d in results.groupby("model", sort=False):
-        at = lambda n, col="pointer_accuracy": pct(d[d.n == n][col])  # noqa: E731
         rs = [r for r in runs if label(r) == model]
-        rows.append({"approach": f"{model}, Dijkstra as a trace", "seeds": d.seed.nunique(),
-                     "route": "imitation + test-time compute (feedback memory)" if "Feedback" in model else "imitation",
-                     "ID n=16": at(16), "OOD n=64": at(64), "exact match n=64": at(64, "exact_match"),
-                     "train s/run": f"{np.mean([r.metrics['train_seconds'] for r in rs]):.0f}",
-                     "test-time cost": "sequential decoding"})
+        route = "imitation + test-time compute (feedback memory)" if "Feedback" in model else "imitation"
+        by_split = d.assign(split=d.n.map({16: "test_16", 64: "test_64"}))
+        rows.append(findings_row(f"{model}, Dijkstra as a trace", route, by_split, "sequential decoding", rs,
+                                 seeds=d.seed.nunique()))
     return rows

@@ -29,7 +29,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from . import SeqExample, teacher_forced_hits
+from .examples import SeqExample, teacher_forced_hits
 
 VARIABLES = ("x", "y", "z", "p", "r")
 MIN_VALUE, MAX_VALUE = 1, 10

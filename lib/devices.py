@@ -1,19 +1,8 @@
-"""Seeds and devices: one `set_seed`, one `resolve_device`."""
+"""Where tensors live: ``"auto"`` picks CUDA when present, else the CPU."""
 
 from __future__ import annotations
 
-import random
-
-import numpy as np
 import torch
-
-
-def set_seed(seed: int) -> torch.Generator:
-    """Seed Python, NumPy's legacy global state and torch; return a torch generator for ``seed``."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
@@ -24,3 +13,6 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' requested but CUDA is not available; use 'auto' or 'cpu'")
     return dev
+
+
+__all__ = ["resolve_device"]

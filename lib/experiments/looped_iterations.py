@@ -6,16 +6,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
+from ..findings import findings_row
 from ..flops import flops_per_graph
 from ..models import model_config
+from ..models.predict import predict_graphs
+from ..models.train import Run
 from ..presets import ROUTES
-from . import preset_grid
 from ..samplers import sample_split
 from ..sweep import run_sweep
-from ..train import Run, predict_graphs
+from . import preset_grid
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ PROFILES = {
     "smoke": LoopedConfig(seeds=(0, 1), steps=12, train_graphs=64, iterations=(1, 4), splits=("test_16", "maze_64"),
                           eval_graphs=4, cost_graphs=2, cost_sizes=(64,), workers=1),
 }
+
+
+def training_configs(cfg) -> list:
+    """Every run this notebook trains under ``cfg`` (for the report runner's plan)."""
+    return cfg.train_configs()
 
 
 def train_all(cfg: LoopedConfig) -> list[Run]:
@@ -134,19 +140,12 @@ def summary(curves: pd.DataFrame) -> str:
 
 def findings_rows(curves: pd.DataFrame, runs: list[Run]) -> list[dict]:
     """README rows: each looped model at its training iteration count."""
-    from ..findings import pct
-
     rows = []
     for model in dict.fromkeys(curves[curves.looped].model):
         dm = curves[curves.model == model]
         t = int(dm.trained_iterations.iloc[0])
         t = t if t in set(dm.iterations) else int(dm.iterations.max())  # (the smoke profile skips it)
-        d = dm[dm.iterations == t]
         rs = [r for r in runs if r.config.label == model]
-        at = lambda split, col="pointer_accuracy": pct(d[d.split == split][col])  # noqa: E731
-        rows.append({"approach": f"{model} (T = {t})", "route": ROUTES.get(model, ""), "seeds": len(rs),
-                     "ID n=16": at("test_16"), "OOD n=64": at("test_64"), "OOD n=128": at("test_128"),
-                     "exact match n=64": at("test_64", "exact_match"),
-                     "train s/run": f"{np.mean([r.metrics['train_seconds'] for r in rs]):.0f}",
-                     "test-time cost": f"{t} iterations"})
+        rows.append(findings_row(f"{model} (T = {t})", ROUTES.get(model, ""), dm[dm.iterations == t],
+                                 f"{t} iterations", rs))
     return rows

@@ -1,4 +1,5 @@
-"""Search routines over an energy landscape. Each returns a `Trajectory` that a plot or a
+"""Continuous search routines over an energy landscape (gradient descent, Langevin, annealing,
+restarts). Each returns a `Trajectory` that a plot or a
 widget can replay step by step.
 
 An energy function maps a batch of candidates ``y`` to one energy per batch element
@@ -10,48 +11,13 @@ its batch element.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import torch
 
+from .trajectory import Trajectory, expand
+
 EnergyFn = Callable[[torch.Tensor], torch.Tensor]
-
-
-@dataclass
-class Trajectory:
-    """Candidates and energies at every step of a search (step 0 is the start)."""
-
-    candidates: list[torch.Tensor]  # T + 1 tensors, each [B, ...]
-    energies: torch.Tensor  # [T + 1, B]
-    accepted: torch.Tensor | None = None  # [T, B] bool, for routines that reject moves
-    info: dict = field(default_factory=dict)  # routine-specific extras (noise levels, restarts, ...)
-    groups: torch.Tensor | None = None  # [first axis of y] -> batch element (None: identity)
-
-    @property
-    def steps(self) -> int:
-        return len(self.candidates) - 1
-
-    def best_step(self) -> torch.Tensor:
-        """[B] index of the lowest-energy step for each batch element."""
-        return self.energies.argmin(0)
-
-    def best(self) -> torch.Tensor:
-        """The lowest-energy candidate seen, per batch element."""
-        idx = _expand(self.best_step(), self.groups)
-        stacked = torch.stack(self.candidates)  # [T + 1, items, ...]
-        return stacked[idx, torch.arange(stacked.shape[1])]
-
-    def final(self) -> torch.Tensor:
-        return self.candidates[-1]
-
-    def at(self, t: int) -> torch.Tensor:
-        return self.candidates[t]
-
-
-def _expand(per_element: torch.Tensor, groups: torch.Tensor | None) -> torch.Tensor:
-    """A per-batch-element tensor broadcast to the items of the candidate's first axis."""
-    return per_element if groups is None else per_element[groups]
 
 
 def energy_and_grad(energy_fn: EnergyFn, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -89,12 +55,12 @@ def gradient_descent(energy_fn: EnergyFn, y0: torch.Tensor, steps: int, lr: floa
         if step is None:
             n_el = e.numel()
             step = torch.full((n_el,), float(lr), dtype=y.dtype, device=y.device)
-        prop = y - _expand(step, groups).view(-1, *([1] * (y.dim() - 1))) * g
+        prop = y - expand(step, groups).view(-1, *([1] * (y.dim() - 1))) * g
         if project is not None:
             prop = project(prop)
         e_prop = _energy(energy_fn, prop)
         ok = e_prop <= e
-        y = torch.where(_expand(ok, groups).view(-1, *([1] * (y.dim() - 1))), prop, y)
+        y = torch.where(expand(ok, groups).view(-1, *([1] * (y.dim() - 1))), prop, y)
         step = torch.where(ok, step * grow, step * 0.5)
         es.append(e)
         ys.append(y)
@@ -144,7 +110,7 @@ def annealed(energy_fns: Sequence[EnergyFn], y0: torch.Tensor, steps_per_level: 
             if project is not None:
                 prop = project(prop)
             ok = _energy(fn, prop) <= e
-            y = torch.where(_expand(ok, groups).view(-1, *([1] * (y.dim() - 1))), prop, y)
+            y = torch.where(expand(ok, groups).view(-1, *([1] * (y.dim() - 1))), prop, y)
             ys.append(y)
             es.append(_energy(final_fn, y))
             acc.append(ok)
@@ -161,7 +127,7 @@ def random_restarts(search: Callable[[torch.Tensor], Trajectory], init: Callable
     groups = trajs[0].groups
     best_e = torch.stack([t.energies.min(0).values for t in trajs])  # [R, B]
     choice = best_e.argmin(0)  # [B]
-    item_choice = _expand(choice, groups)
+    item_choice = expand(choice, groups)
     items = torch.arange(trajs[0].candidates[0].shape[0])
     cands = [torch.stack([t.candidates[s] for t in trajs])[item_choice, items] for s in range(trajs[0].steps + 1)]
     energies = torch.stack([t.energies for t in trajs])[choice, :, torch.arange(choice.numel())].T  # [T + 1, B]

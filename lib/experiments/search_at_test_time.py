@@ -5,7 +5,7 @@ headline solver."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -14,11 +14,16 @@ import torch
 from ..batching import collate
 from ..flops import flops_per_graph
 from ..metrics import Prediction, evaluate_predictions
-from ..pointer_search import (best_of_n, energy_score, hill_climb, move_scale, options, oracle_score,
+from ..search.pointers import (best_of_n, energy_score, hill_climb, move_scale, options, oracle_score,
                               simulated_annealing)
 from ..presets import preset
-from ..samplers import sample_split
+from ..run_kinds import headline_parts
+from ..samplers import SPLITS, sample_split
 from ..sweep import run_sweep
+from ..energy.candidates import target_candidate
+from ..findings import findings_row, pct
+from ..presets import ROUTES
+from .energy_landscapes import _auc, paired_win_rate, verifier_scores
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,9 @@ class SearchStudyConfig:
     headline: str = "headline"  # preset of the headline solver
     headline_seeds: tuple[int, ...] = (0, 1, 2)  # its seeds
     headline_graphs: int = 64  # graphs per split for the headline figures (half that at n >= 128)
+    preset_changes: dict = field(default_factory=dict)  # changes to the verifier and generator presets
+    asym_changes: dict = field(default_factory=dict)  # further changes to the asymmetry study's runs
+    headline_changes: dict = field(default_factory=dict)  # changes to the headline preset
     workers: int | None = None  # training processes (None: one per core)
     device: str = "auto"  # "auto", "cpu" or "cuda"
 
@@ -53,29 +61,29 @@ PROFILES = {
                                discrete_splits=("test_16",), eval_graphs=3, generator_eval_graphs=3, discrete_graphs=2,
                                generator_iterations=(1, 2), asym_sizes=(16, 32), asym_seeds=(0,),
                                asym_generator_steps=4, asym_energy_steps=3, headline_seeds=(0,), headline_graphs=3,
+                               preset_changes={"steps": 4, "train_graphs": 16, "eval_every": 2, "val_graphs": 4,
+                                               "batch_size": 4},
+                               asym_changes={"eval_every": 2, "val_graphs": 4},
+                               headline_changes={"generator": "tiny", "verifier": "energy_residual_tiny",
+                                                 "search_steps": 3},
                                workers=1),
 }
-
-#: In the smoke profile every preset is shrunk to seconds.
-SMOKE_CHANGES = {"steps": 4, "train_graphs": 16, "eval_every": 2, "val_graphs": 4, "batch_size": 4}
 
 
 def graphs_for(split: str, num: int) -> int:
     """Fewer graphs at n >= 128, where every search step costs the most."""
-    from ..samplers import SPLITS
-
     return max(1, num // 2) if max(SPLITS[split].sizes) >= 128 else num
 
 
-def _preset(name: str, profile_smoke: bool, **changes):
-    base = preset(name, **changes)
-    return base.replace(**SMOKE_CHANGES) if profile_smoke else base
+def part_configs(cfg: SearchStudyConfig) -> list:
+    """The verifier runs, then the generator runs, one per seed."""
+    return [preset(name, seed=s).replace(**cfg.preset_changes) for name in (cfg.energy, cfg.generator)
+            for s in cfg.seeds]
 
 
-def train_all(cfg: SearchStudyConfig, smoke: bool = False) -> dict[str, list]:
+def train_all(cfg: SearchStudyConfig) -> dict[str, list]:
     """The verifier and generator runs (normally served from notebooks 04 and 02's cache)."""
-    confs = [_preset(cfg.energy, smoke, seed=s) for s in cfg.seeds] + \
-            [_preset(cfg.generator, smoke, seed=s) for s in cfg.seeds]
+    confs = part_configs(cfg)
     runs = run_sweep(confs, workers=cfg.workers, device=cfg.device, desc="verifiers and generators")
     k = len(cfg.seeds)
     return {"energy": runs[:k], "generator": runs[k:]}
@@ -182,8 +190,6 @@ def search_step_flops(e_run, graphs) -> float:
     """Counted FLOPs per graph of one backtracking gradient step (energy, gradient, trial)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from ..energy.candidates import target_candidate
-
     model = e_run.model("cpu")
     batch = collate(graphs)
     y = target_candidate(batch, "distance").clone().requires_grad_(True)
@@ -220,7 +226,7 @@ def compute_matched(runs: dict[str, list], continuous: pd.DataFrame, cfg: Search
 
 # -- the asymmetry: same data for a generator and a verifier --------------------------------------
 
-def asymmetry_configs(cfg: SearchStudyConfig, smoke: bool = False) -> list:
+def asymmetry_configs(cfg: SearchStudyConfig) -> list:
     out = []
     for n in cfg.asym_sizes:
         for s in cfg.asym_seeds:
@@ -228,18 +234,14 @@ def asymmetry_configs(cfg: SearchStudyConfig, smoke: bool = False) -> list:
                          batch_size=min(32, n), label=f"generator@{n}")
             ver = preset(cfg.energy, seed=s, train_graphs=n, steps=cfg.asym_energy_steps,
                          batch_size=min(32, n), label=f"verifier@{n}")
-            if smoke:
-                gen, ver = gen.replace(eval_every=2, val_graphs=4), ver.replace(eval_every=2, val_graphs=4)
-            out += [gen, ver]
+            out += [gen.replace(**cfg.asym_changes), ver.replace(**cfg.asym_changes)]
     return out
 
 
-def asymmetry(cfg: SearchStudyConfig, smoke: bool = False) -> pd.DataFrame:
+def asymmetry(cfg: SearchStudyConfig) -> pd.DataFrame:
     """Generator accuracy against verifier discrimination and verifier+search accuracy, for
     the same training sets of each size."""
-    from .energy import paired_win_rate, verifier_scores, _auc
-
-    runs = run_sweep(asymmetry_configs(cfg, smoke), workers=cfg.workers, device=cfg.device, desc="asymmetry")
+    runs = run_sweep(asymmetry_configs(cfg), workers=cfg.workers, device=cfg.device, desc="asymmetry")
     rows = []
     for gen, ver in zip(runs[::2], runs[1::2]):
         n = gen.config.train_graphs
@@ -261,15 +263,19 @@ TARGETS = {("test_64", "pointer_accuracy"): 0.995, ("test_128", "pointer_accurac
            ("test_64", "exact_match"): 0.90}
 
 
-def headline_runs(cfg: SearchStudyConfig, smoke: bool = False) -> list:
+def headline_configs(cfg: SearchStudyConfig) -> list:
+    return [preset(cfg.headline, seed=s).replace(**cfg.headline_changes) for s in cfg.headline_seeds]
+
+
+def headline_runs(cfg: SearchStudyConfig) -> list:
     """The headline preset for every seed (both parts trained through the cache)."""
-    confs = []
-    for s in cfg.headline_seeds:
-        c = preset(cfg.headline, seed=s)
-        if smoke:
-            c = c.replace(generator="tiny", verifier="energy_residual_tiny", search_steps=3)
-        confs.append(c)
-    return run_sweep(confs, workers=cfg.workers, device=cfg.device, desc="headline")
+    return run_sweep(headline_configs(cfg), workers=cfg.workers, device=cfg.device, desc="headline")
+
+
+def training_configs(cfg: SearchStudyConfig) -> list:
+    """Every run this notebook trains (the headline's parts count as its own runs)."""
+    from_headline = [c for h in headline_configs(cfg) for c in headline_parts(h)]
+    return part_configs(cfg) + asymmetry_configs(cfg) + from_headline + headline_configs(cfg)
 
 
 def headline_results(runs: list, cfg: SearchStudyConfig,
@@ -286,8 +292,6 @@ def headline_results(runs: list, cfg: SearchStudyConfig,
 
 def headline_table(results: pd.DataFrame) -> pd.DataFrame:
     """mean ± std over seeds (in %), with the targets of the issue where they apply."""
-    from ..findings import pct
-
     rows = {}
     for split, d in results.groupby("split", sort=False):
         rows[split] = {"pointer accuracy": pct(d.pointer_accuracy), "exact match": pct(d.exact_match),
@@ -311,22 +315,10 @@ def targets_met(results: pd.DataFrame) -> str:
 
 
 def findings_rows(runs: list, results: pd.DataFrame, continuous: pd.DataFrame) -> list[dict]:
-    from ..findings import pct
-    from ..presets import ROUTES
-
-    at = lambda d, split, col="pointer_accuracy": pct(d[d.split == split][col])  # noqa: E731
     k = continuous.iterations.max()
     best = continuous[continuous.iterations == k]
-    rows = []
-    for name in dict.fromkeys(best.model):
-        d = best[best.model == name]
-        rows.append({"approach": f"learned verifier + {name}", "route": "learned verifier (aligned min prior) + search",
-                     "seeds": d.seed.nunique(), "ID n=16": at(d, "test_16"), "OOD n=64": at(d, "test_64"),
-                     "OOD n=128": at(d, "test_128"), "exact match n=64": at(d, "test_64", "exact_match"),
-                     "test-time cost": f"{k} search steps"})
-    rows.append({"approach": "headline: looped GNN + learned residual verifier + GD", "route": ROUTES["headline"],
-                 "seeds": len(runs), "ID n=16": at(results, "test_16"), "OOD n=64": at(results, "test_64"),
-                 "OOD n=128": at(results, "test_128"), "exact match n=64": at(results, "test_64", "exact_match"),
-                 "train s/run": f"{np.mean([r.metrics['train_seconds'] for r in runs]):.0f}",
-                 "test-time cost": f"generator + {runs[0].config.search_steps} search steps"})
+    rows = [findings_row(f"learned verifier + {name}", "learned verifier (aligned min prior) + search",
+                         best[best.model == name], f"{k} search steps") for name in dict.fromkeys(best.model)]
+    rows.append(findings_row("headline: looped GNN + learned residual verifier + GD", ROUTES["headline"], results,
+                             f"generator + {runs[0].config.search_steps} search steps", runs))
     return rows

@@ -12,8 +12,9 @@ from ..oracle import dijkstra
 from ..paths import SHARED_DATA
 from ..samplers import FAMILIES, SPLITS, Split, sample_er, sample_split
 from ..solvers import get_solver, evaluate_solver
-from ..stats import graph_statistics
 from ..crosscheck import agreement_table
+from ..graph_statistics import graph_statistics
+from ..timing import verify_vs_generate as measure
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,6 @@ __all__ = ["TaskConfig", "PROFILES", "SPLITS"]
 
 def verify_vs_generate(cfg: TaskConfig) -> list[dict]:
     """`lib.timing.verify_vs_generate` at the config's sizes."""
-    from ..timing import verify_vs_generate as measure
-
     return measure(cfg.timing_sizes, cfg.timing_graphs, repeats=cfg.timing_repeats)
 
 

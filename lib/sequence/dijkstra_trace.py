@@ -33,7 +33,7 @@ from ..graphs import Graph
 from ..metrics import Prediction, evaluate_predictions
 from ..oracle import dijkstra, dijkstra_trace
 from ..samplers import SPLITS, sample_split
-from . import SeqExample, teacher_forced_hits
+from .examples import SeqExample, teacher_forced_hits
 
 PAD, BOS, SEP, EOS = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<bos>", "<sep>", "<eos>")

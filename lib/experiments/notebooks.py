@@ -1,0 +1,41 @@
+"""Which experiment modules each notebook of the report builds on, and what it trains.
+
+Each module's ``PROFILES`` (one config per profile name) is the single source of the sizes a
+profile runs; the notebook receives only the profile's name. `training_configs` lists the
+runs a notebook needs under a profile, for the runner's plan (`make report DRY=1`).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import (PROFILE_NAMES, baselines, config_for, energy_landscapes, looped_iterations, regularization,
+               search_at_test_time, sequence_models, task_distribution)
+
+#: Notebook stem -> the experiment modules whose configs it builds (in order).
+NOTEBOOK_EXPERIMENTS: dict[str, tuple[ModuleType, ...]] = {
+    "00_the_task": (task_distribution,),
+    "01_baselines": (baselines,),
+    "02_feedback_transformer": (sequence_models, looped_iterations),
+    "03_regularization": (regularization,),
+    "04_energy_landscapes": (energy_landscapes,),
+    "05_search_at_test_time": (search_at_test_time,),
+}
+
+
+def check_profile(profile: str) -> None:
+    if profile not in PROFILE_NAMES:
+        raise KeyError(f"unknown profile {profile!r}; profiles are: {list(PROFILE_NAMES)}")
+
+
+def training_configs(stem: str, profile: str) -> list:
+    """Every training config notebook ``stem`` runs under ``profile`` (deduplicated, in order)."""
+    check_profile(profile)
+    configs = []
+    for module in NOTEBOOK_EXPERIMENTS.get(stem, ()):
+        if hasattr(module, "training_configs"):
+            configs += module.training_configs(config_for(module.PROFILES, profile))
+    return list({c.key + type(c).__name__: c for c in configs}.values())
+
+
+__all__ = ["NOTEBOOK_EXPERIMENTS", "check_profile", "training_configs"]

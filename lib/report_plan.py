@@ -1,0 +1,101 @@
+"""What `make report` is about to do, and how long it took: the plan printed before a run
+(notebooks, runs needed, runs already cached, an estimate), and the recorded cold wall times
+(``results/report_timing.json``) that each run is compared with."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from .experiments.notebooks import training_configs
+from .paths import ROOT
+from .runs import RunCache, atomic_write_json
+
+TIMING_FILE = ROOT / "results" / "report_timing.json"
+
+
+def _recorded_times() -> dict:
+    return json.loads(TIMING_FILE.read_text()) if TIMING_FILE.exists() else {}
+
+
+def _train_seconds_by_label(cache: RunCache) -> dict[str, float]:
+    """Mean recorded training time of each preset label among the cached runs."""
+    seen: dict[str, list[float]] = {}
+    for path in cache.entries():
+        label = json.loads((path / "config.json").read_text()).get("label")
+        seconds = json.loads((path / "metrics.json").read_text()).get("train_seconds")
+        if label and seconds is not None:
+            seen.setdefault(label, []).append(float(seconds))
+    return {k: sum(v) / len(v) for k, v in seen.items()}
+
+
+def plan(stems: list[str], profile: str, cache: RunCache | None = None) -> list[dict]:
+    """Per notebook: the runs it trains under ``profile``, how many the cache holds, and the
+    estimated training seconds of the missing ones (from cached runs of the same preset; runs of
+    a preset never trained here are counted as unknown)."""
+    cache = cache or RunCache()
+    seconds = _train_seconds_by_label(cache)
+    recorded = _recorded_times().get("notebooks", {})
+    rows = []
+    for stem in stems:
+        configs = training_configs(stem, profile)
+        missing = [c for c in configs if not cache.exists(c)]
+        known = [seconds[c.label] for c in missing if c.label in seconds]
+        rows.append({"notebook": stem, "runs": len(configs), "cached": len(configs) - len(missing),
+                     "estimate_s": sum(known), "unknown": len(missing) - len(known),
+                     "recorded_cold_s": recorded.get(stem) if profile == "full" else None})
+    return rows
+
+
+def _duration(s: float | None) -> str:
+    if s is None:
+        return "—"
+    return f"{s / 60:.1f} min" if s >= 90 else f"{s:.0f} s"
+
+
+def print_plan(rows: list[dict], profile: str, cache: RunCache | None = None, stream=None) -> None:
+    stream = stream or sys.stderr
+    cache = cache or RunCache()
+    cores = os.cpu_count()
+    print(f"plan: {len(rows)} notebook(s), profile {profile}, run cache {cache.root}, {cores} cores", file=stream)
+    for r in rows:
+        todo = r["runs"] - r["cached"]
+        known = todo - r["unknown"]
+        est = f"~{_duration(r['estimate_s'])} for {known} of them (from cached runs of the same preset)" if known \
+            else "nothing to train" if not todo else "no estimate"
+        if r["unknown"]:
+            est += f"; {r['unknown']} of presets never trained in this cache"
+        print(f"  {r['notebook']}: {r['runs']} runs, {r['cached']} cached, {todo} to train: {est}; "
+              f"recorded cold time {_duration(r['recorded_cold_s'])}", file=stream)
+    recorded = _recorded_times()
+    if profile == "full" and recorded:
+        print(f"  recorded cold total: {_duration(recorded.get('total_s'))} on {recorded.get('cores')} cores "
+              f"({TIMING_FILE.relative_to(ROOT)})", file=stream)
+    elif profile == "full":
+        print(f"  no recorded cold time yet ({TIMING_FILE.relative_to(ROOT)} is written by "
+              "`python -m lib report --record-timing` from an empty run cache)", file=stream)
+
+
+def compare_with_recorded(times: list[tuple[str, float]], stream=None) -> None:
+    """Print each notebook's time beside its recorded cold time."""
+    recorded = _recorded_times().get("notebooks", {})
+    stream = stream or sys.stderr
+    for stem, wall in times:
+        if stem in recorded:
+            print(f"  {stem}: {wall:.1f} s now, {recorded[stem]:.1f} s recorded cold "
+                  f"({wall - recorded[stem]:+.1f} s)", file=stream)
+
+
+def record_timing(times: list[tuple[str, float]], cold: bool) -> Path:
+    """Write the notebooks' wall times (with the core count) to ``results/report_timing.json``."""
+    data = _recorded_times()
+    data.setdefault("notebooks", {}).update({stem: round(wall, 1) for stem, wall in times})
+    data.update(cores=os.cpu_count(), cache="cold" if cold else "warm",
+                total_s=round(sum(data["notebooks"].values()), 1))
+    atomic_write_json(TIMING_FILE, data)
+    return TIMING_FILE
+
+
+__all__ = ["plan", "print_plan", "compare_with_recorded", "record_timing", "TIMING_FILE"]
