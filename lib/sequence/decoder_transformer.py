@@ -39,19 +39,24 @@ class DecoderTransformerConfig:
     window: int | None = None  # attention span in tokens, self included (None: the whole past)
 
     def __post_init__(self):
-        if self.d_model % self.heads:
-            raise ValueError(f"d_model ({self.d_model}) must be divisible by heads ({self.heads})")
-        for name in ("vocab_size", "d_model", "heads", "layers", "ffn_mult"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"DecoderTransformerConfig.{name} must be >= 1, got {getattr(self, name)}")
-        if self.window is not None and self.window < 1:
-            raise ValueError(f"window must be >= 1 or None, got {self.window}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        check_attention_config(self)
 
     @property
     def head_dim(self) -> int:
         return self.d_model // self.heads
+
+
+def check_attention_config(cfg) -> None:
+    """The checks both sequence models' configs share (sizes, heads, window, dropout)."""
+    if cfg.d_model % cfg.heads:
+        raise ValueError(f"d_model ({cfg.d_model}) must be divisible by heads ({cfg.heads})")
+    for name in ("vocab_size", "d_model", "heads", "layers", "ffn_mult"):
+        if getattr(cfg, name) < 1:
+            raise ValueError(f"{type(cfg).__name__}.{name} must be >= 1, got {getattr(cfg, name)}")
+    if cfg.window is not None and cfg.window < 1:
+        raise ValueError(f"window must be >= 1 or None, got {cfg.window}")
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {cfg.dropout}")
 
 
 class SequenceModel(nn.Module):
@@ -59,7 +64,13 @@ class SequenceModel(nn.Module):
 
     Subclasses implement ``start(batch, capacity, **kw) -> state``, ``step(token [B], state) ->
     (logits [B, V], state)`` and may override ``prefill`` (default: ``step`` in a loop).
+    The token embedding is created first, so both models initialise in the same order.
     """
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -170,9 +181,7 @@ class DecoderTransformer(SequenceModel):
     """Token + sinusoidal position embeddings -> causal blocks -> LayerNorm -> vocabulary logits."""
 
     def __init__(self, cfg: DecoderTransformerConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
+        super().__init__(cfg)
         self.blocks = nn.ModuleList(CausalBlock(cfg) for _ in range(1 if cfg.universal else cfg.layers))
         self.norm = nn.LayerNorm(cfg.d_model)
         self.head = nn.Linear(cfg.d_model, cfg.vocab_size)

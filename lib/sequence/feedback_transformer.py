@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .decoder_transformer import SequenceModel, feed_forward
+from .decoder_transformer import SequenceModel, check_attention_config, feed_forward
 
 
 @dataclass
@@ -48,17 +48,9 @@ class FeedbackTransformerConfig:
     window: int | None = None  # attention span over past memories, in steps (None: all; the paper: 100)
 
     def __post_init__(self):
-        if self.d_model % self.heads:
-            raise ValueError(f"d_model ({self.d_model}) must be divisible by heads ({self.heads})")
-        for name in ("vocab_size", "d_model", "heads", "layers", "ffn_mult"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"FeedbackTransformerConfig.{name} must be >= 1, got {getattr(self, name)}")
+        check_attention_config(self)
         if self.max_relative < 0:
             raise ValueError(f"max_relative must be >= 0, got {self.max_relative}")
-        if self.window is not None and self.window < 1:
-            raise ValueError(f"window must be >= 1 or None, got {self.window}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
     @property
     def head_dim(self) -> int:
@@ -196,9 +188,7 @@ class FeedbackTransformer(SequenceModel):
     """Embedding -> L layers per step over a shared feedback memory -> LayerNorm -> logits."""
 
     def __init__(self, cfg: FeedbackTransformerConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
+        super().__init__(cfg)
         self.layers = nn.ModuleList(FeedbackLayer(cfg) for _ in range(cfg.layers))
         self.kv = nn.ModuleList(MemoryKV(cfg) for _ in range(cfg.kv_projections))
         self.memory_weights = nn.Parameter(torch.zeros(cfg.layers + 1))  # w: softmax(0) = uniform
