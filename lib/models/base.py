@@ -85,3 +85,13 @@ class GraphModel(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+class NodeEncodedModel(GraphModel):
+    """A graph model whose first layer embeds each node's source flag into ``cfg.hidden``
+    (created first, so every such model initialises its weights in the same order)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.encode = nn.Linear(1, cfg.hidden)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..batching import GraphBatch
-from .base import GraphModel, ModelOutput, mlp
+from .base import NodeEncodedModel, ModelOutput, mlp
 
 AGGREGATIONS = {"sum": "sum", "max": "amax", "min": "amin", "mean": "mean"}
 
@@ -71,13 +71,11 @@ class PointerHead(nn.Module):
         return self.net(feats).squeeze(1)
 
 
-class GNN(GraphModel):
+class GNN(NodeEncodedModel):
     """Encoder -> ``layers`` rounds of message passing -> pointer and distance heads."""
 
     def __init__(self, cfg: GNNConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.encode = nn.Linear(1, cfg.hidden)
+        super().__init__(cfg)
         self.layers = nn.ModuleList(MessagePassingLayer(cfg.hidden, cfg.aggregation, cfg.dropout)
                                     for _ in range(cfg.layers))
         self.pointer = PointerHead(cfg.hidden)

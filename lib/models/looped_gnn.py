@@ -11,9 +11,9 @@ import torch
 from torch import nn
 
 from ..batching import GraphBatch
-from .base import GraphModel, ModelOutput
+from .base import NodeEncodedModel, ModelOutput
 from .gnn import AGGREGATIONS, MessagePassingLayer, PointerHead
-from .progressive import progressive_loss
+from .progressive import check_loop_config, progressive_loss
 
 
 @dataclass
@@ -29,17 +29,14 @@ class LoopedGNNConfig:
     def __post_init__(self):
         if self.aggregation not in AGGREGATIONS:
             raise ValueError(f"unknown aggregation {self.aggregation!r}; choose from {sorted(AGGREGATIONS)}")
-        if self.iterations < 1 or not 0.0 <= self.progressive_alpha <= 1.0:
-            raise ValueError("iterations must be >= 1 and progressive_alpha in [0, 1]")
+        check_loop_config(self)
 
 
-class LoopedGNN(GraphModel):
+class LoopedGNN(NodeEncodedModel):
     """h <- Layer(h, recall = x) applied T times with one set of weights, then the heads."""
 
     def __init__(self, cfg: LoopedGNNConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.encode = nn.Linear(1, cfg.hidden)
+        super().__init__(cfg)
         self.layer = MessagePassingLayer(cfg.hidden, cfg.aggregation, cfg.dropout,
                                          extra_inputs=cfg.hidden if cfg.recall else 0)
         self.pointer = PointerHead(cfg.hidden)

@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from ..batching import GraphBatch
-from .base import GraphModel, ModelOutput
-from .progressive import progressive_loss
+from .base import NodeEncodedModel, ModelOutput
+from .progressive import check_loop_config, progressive_loss
 from .transformer import Block, EdgeBias, PointerScores
 
 
@@ -31,17 +31,14 @@ class LoopedTransformerConfig:
     def __post_init__(self):
         if self.hidden % self.heads:
             raise ValueError(f"hidden ({self.hidden}) must be divisible by heads ({self.heads})")
-        if self.iterations < 1 or not 0.0 <= self.progressive_alpha <= 1.0:
-            raise ValueError("iterations must be >= 1 and progressive_alpha in [0, 1]")
+        check_loop_config(self)
 
 
-class LoopedTransformer(GraphModel):
+class LoopedTransformer(NodeEncodedModel):
     """x <- Block(W [x, x0], bias) applied T times with one set of weights, then the heads."""
 
     def __init__(self, cfg: LoopedTransformerConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.encode = nn.Linear(1, cfg.hidden)
+        super().__init__(cfg)
         self.bias = EdgeBias(cfg.heads, cfg.mask_adjacency)
         self.block = Block(cfg.hidden, cfg.heads, cfg.ffn_mult, cfg.dropout)
         self.mix = nn.Linear(2 * cfg.hidden, cfg.hidden) if cfg.recall else None

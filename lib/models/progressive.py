@@ -18,6 +18,12 @@ from ..batching import GraphBatch
 from .base import distance_loss, pointer_loss
 
 
+def check_loop_config(cfg) -> None:
+    """What every looped model's config must satisfy: at least one iteration, alpha in [0, 1]."""
+    if cfg.iterations < 1 or not 0.0 <= cfg.progressive_alpha <= 1.0:
+        raise ValueError("iterations must be >= 1 and progressive_alpha in [0, 1]")
+
+
 def _output_loss(out, batch: GraphBatch, distance_weight: float) -> torch.Tensor:
     loss = pointer_loss(batch, out.pointer_logits)
     if distance_weight > 0 and out.dist is not None:

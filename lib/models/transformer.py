@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..batching import GraphBatch
-from .base import GraphModel, ModelOutput, mlp
+from .base import NodeEncodedModel, ModelOutput, mlp
 
 
 @dataclass
@@ -78,13 +78,11 @@ class Block(nn.Module):
         return x + self.drop(self.ffn(self.norm2(x)))
 
 
-class NodeTransformer(GraphModel):
+class NodeTransformer(NodeEncodedModel):
     """Node tokens (source flag) -> biased self-attention blocks -> pointer and distance heads."""
 
     def __init__(self, cfg: TransformerConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.encode = nn.Linear(1, cfg.hidden)
+        super().__init__(cfg)
         self.bias = EdgeBias(cfg.heads, cfg.mask_adjacency)
         self.blocks = nn.ModuleList(Block(cfg.hidden, cfg.heads, cfg.ffn_mult, cfg.dropout) for _ in range(cfg.layers))
         self.head = PointerScores(cfg.hidden)
