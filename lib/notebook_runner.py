@@ -220,6 +220,8 @@ def run_report(profile: str = "full", notebooks: list[str] | None = None, out_di
         _, wall = run_notebook(p, profile, out_dir, kernel)
         times.append((p.stem, wall))
         print(f"[{i}/{len(paths)}] {p.stem}: {wall:.1f} s", file=sys.stderr, flush=True)
+        if record and profile == "full":  # one notebook at a time, so a stopped report keeps what it measured
+            record_timing([(p.stem, wall)], cold)
     if out_dir is None:
         if update_readme():
             print("README.md: findings table regenerated from results/", file=sys.stderr)
@@ -229,5 +231,5 @@ def run_report(profile: str = "full", notebooks: list[str] | None = None, out_di
     if profile == "full":
         compare_with_recorded(times)
         if record:
-            print(f"recorded in {record_timing(times, cold)}", file=sys.stderr)
+            print("wall times recorded in results/report_timing.json", file=sys.stderr)
     return times

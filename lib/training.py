@@ -8,6 +8,7 @@ The generator, sequence and energy trainers (`lib.train`, `lib.sequence.train`,
 from __future__ import annotations
 
 import math
+import platform
 
 import numpy as np
 import torch
@@ -80,9 +81,16 @@ def train_cached(cfg, cache: RunCache | None, load: Callable, fit: Callable, dev
     return cache.get_or_train(cfg, load, train_now)
 
 
+def environment() -> dict:
+    """What a run's numbers may depend on beyond its config: recorded in every run's metrics,
+    since training repeats bit for bit on one machine and library build, not across them."""
+    return {"torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "machine": platform.machine()}
+
+
 def training_bar(steps: int, desc: str, progress: bool):
     """The progress bar over a run's optimizer steps (also reported to `lib.progress` listeners)."""
     return progress_bar(range(steps), desc=desc, disable=not progress, leave=False, mininterval=1.0)
 
 
-__all__ = ["train_cached", "warmup_cosine", "optimizer_step", "set_learning_rate", "single_thread", "LearningCurve", "training_bar"]
+__all__ = ["environment", "train_cached", "warmup_cosine", "optimizer_step", "set_learning_rate", "single_thread", "LearningCurve", "training_bar"]

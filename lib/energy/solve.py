@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, replace
 import torch
 
 from ..batching import GraphBatch, collate
+from ..determinism import single_thread
 from ..devices import resolve_device
 from ..models.train import Run as GeneratorRun
 from ..runs import RunCache, kind_of
@@ -99,10 +100,13 @@ class EnergySolver:
         batch = collate(graphs, with_targets=False).to(self.device)
         gen = torch.Generator().manual_seed(self.settings.seed)
         y0 = None
-        if self.init_model is not None:
-            with torch.no_grad():
-                y0 = self.init_model(batch).dist.float()
-        return batch, search_trajectory(self.model, batch, self.kind, self.settings, gen, y0)
+        # One thread: the backward pass through the energy's edge gathers adds floats in a racy
+        # order when several threads run it, so a search would not repeat bit for bit.
+        with single_thread():
+            if self.init_model is not None:
+                with torch.no_grad():
+                    y0 = self.init_model(batch).dist.float()
+            return batch, search_trajectory(self.model, batch, self.kind, self.settings, gen, y0)
 
     def solve(self, graphs):
         return self.solve_budgets(graphs, [self.settings.steps])[self.settings.steps]

@@ -15,7 +15,7 @@ from ..devices import resolve_device
 from ..metrics import evaluate_predictions
 from ..runs import Run, RunCache, evaluation_key
 from ..samplers import sample_split
-from ..training import LearningCurve, train_cached, optimizer_step, set_learning_rate, training_bar, warmup_cosine
+from ..training import LearningCurve, environment, train_cached, optimizer_step, set_learning_rate, training_bar, warmup_cosine
 from .candidates import decode
 from .config import EnergyTrainConfig
 from .model import EnergyModel
@@ -101,7 +101,7 @@ def _train_energy(cfg: EnergyTrainConfig, cache: RunCache, dev: torch.device, pr
              "step_size": torch.tensor(float(log_step.detach().exp()))}
     metrics = {"curve": dict(curve), "train_seconds": time.perf_counter() - t0,
                "parameters": sum(p.numel() for p in model.parameters()), "step_size": float(log_step.detach().exp()),
-               "final_val_pointer_accuracy": curve["val_pointer_accuracy"][-1], "device": str(dev)}
+               "final_val_pointer_accuracy": curve["val_pointer_accuracy"][-1], "device": str(dev), "environment": environment()}
     return EnergyRun.load(cache.commit(cfg, metrics, state))
 
 

@@ -6,6 +6,7 @@ import inspect
 from typing import Sequence
 
 from ..batching import collate
+from ..determinism import single_thread
 from ..devices import resolve_device
 from ..graphs import Graph
 from ..metrics import Prediction, evaluate_predictions
@@ -19,11 +20,12 @@ def predict_graphs(model: GraphModel, graphs: Sequence[Graph], batch_size: int =
     model = model.to(dev).eval()
     order = sorted(range(len(graphs)), key=lambda i: graphs[i].num_nodes)
     preds: list[Prediction | None] = [None] * len(graphs)
-    for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
-        batch = collate([graphs[i] for i in idx], with_targets=False).to(dev)
-        for i, p in zip(idx, model.predict(batch, **predict_kw)):
-            preds[i] = p
+    with single_thread():  # the same numbers whatever the machine's thread count
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            batch = collate([graphs[i] for i in idx], with_targets=False).to(dev)
+            for i, p in zip(idx, model.predict(batch, **predict_kw)):
+                preds[i] = p
     return preds  # type: ignore[return-value]
 
 

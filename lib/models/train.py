@@ -21,7 +21,7 @@ from ..devices import resolve_device
 from ..runs import Run as BaseRun
 from ..runs import RunCache, RunConfig, evaluation_key
 from ..samplers import sample_split
-from ..training import LearningCurve, train_cached, optimizer_step, set_learning_rate, training_bar, warmup_cosine
+from ..training import LearningCurve, environment, train_cached, optimizer_step, set_learning_rate, training_bar, warmup_cosine
 from . import GraphModel, build_model, model_config
 from .predict import GeneratorSolver, evaluate_model
 
@@ -121,7 +121,7 @@ def _train(cfg: TrainConfig, cache: RunCache, dev: torch.device, progress: bool)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     metrics = {"curve": dict(curve), "train_seconds": time.perf_counter() - t0, "parameters": model.num_parameters(),
                "best_val_step": best[2], "final_val_pointer_accuracy": curve["val_pointer_accuracy"][-1],
-               "device": str(dev)}
+               "device": str(dev), "environment": environment()}
     return Run.load(cache.commit(cfg, metrics, state))
 
 

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from ..determinism import set_seed, single_thread
 from ..devices import resolve_device
 from ..runs import Run, RunCache, RunConfig, evaluation_key
-from ..training import LearningCurve, train_cached, optimizer_step, set_learning_rate, training_bar, warmup_cosine
+from ..training import LearningCurve, environment, train_cached, optimizer_step, set_learning_rate, training_bar, warmup_cosine
 from .decoder_transformer import SequenceModel
 from .examples import collate
 from .models import SEQ_MODELS, build_sequence_model, sequence_model_config
@@ -179,7 +179,7 @@ def _train(cfg: SeqTrainConfig, cache: RunCache, dev: torch.device, progress: bo
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     metrics = {"curve": dict(curve), "train_seconds": seconds, "seconds_per_step": seconds / cfg.steps,
                "parameters": model.num_parameters(), f"final_val_{metric}": curve[f"val_{metric}"][-1],
-               "device": str(dev)}
+               "device": str(dev), "environment": environment()}
     return SequenceRun.load(cache.commit(cfg, metrics, state))
 
 
