@@ -1,7 +1,8 @@
-"""What every training loop shares: the learning-rate schedule, the one-thread guard, the
-learning curve, and the progress bar.
+"""What every training loop shares: the learning-rate schedule, the optimizer step, the
+learning curve, cached single-threaded training under the config's lock, the progress bar,
+and the record of the library build a run trained with.
 
-The generator, sequence and energy trainers (`lib.train`, `lib.sequence.train`,
+The generator, sequence and energy trainers (`lib.models.train`, `lib.sequence.train`,
 `lib.energy.train`) each keep only their own step; this module holds the rest once.
 """
 
