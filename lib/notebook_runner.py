@@ -114,9 +114,13 @@ def check_parameters(path: Path, params: dict) -> None:
             raise ValueError(f"{path.name}: parameter {name!r} should be {declared[name].type_hint}, got {value!r}")
 
 
-def strip_volatile(path: Path) -> None:
-    """Drop papermill/execution timestamps and paths; keep outputs, counts and tags."""
+def strip_volatile(path: Path, drop_injected: bool = False) -> None:
+    """Drop papermill/execution timestamps and paths; keep outputs, counts and tags. With
+    ``drop_injected``, also drop papermill's ``injected-parameters`` cell, so that in the
+    committed report the ``parameters`` cell is what a reader edits and what runs."""
     nb = json.loads(path.read_text())
+    if drop_injected:
+        nb["cells"] = [c for c in nb["cells"] if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
     pm = nb.get("metadata", {}).get("papermill")
     if pm is not None:
         nb["metadata"]["papermill"] = {"parameters": pm.get("parameters", {})}
@@ -186,7 +190,7 @@ def run_notebook(path: Path, profile: str, out_dir: Path | None = None, kernel: 
             if tail is not None:
                 tail.stop()
     wall = time.perf_counter() - t0
-    strip_volatile(executed)
+    strip_volatile(executed, drop_injected=out_dir is None)
     if out_dir is None:
         shutil.copyfile(executed, path)
         return path, wall

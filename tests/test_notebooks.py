@@ -129,3 +129,26 @@ def test_a_hung_cell_is_stopped_with_a_clear_error_and_the_notebook_left_untouch
     with pytest.raises(NotebookFailed, match="ran longer than 2 s"):
         run_notebook(path, "smoke", out_dir=tmp_path / "out", progress=False)
     assert path.read_text() == before
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebooks_have_no_injected_parameters_cell(path):
+    """A reader who edits the parameters cell (say, to the smoke profile) must get that run:
+    papermill's injected cell, which would override the edit, is stripped from the report."""
+    nb = json.loads(path.read_text())
+    tags = [c.get("metadata", {}).get("tags", []) for c in nb["cells"]]
+    assert not any("injected-parameters" in t for t in tags), f"{path.name} keeps papermill's injected cell"
+
+
+def test_strip_volatile_drops_the_injected_cell_only_when_asked(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('profile: str = "full"  # p', metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell('profile = "smoke"', metadata={"tags": ["injected-parameters"]})]
+    path = tmp_path / "x.ipynb"
+    path.write_text(json.dumps(nb))
+    strip_volatile(path)
+    assert len(json.loads(path.read_text())["cells"]) == 2  # smoke copies keep it: nbval re-runs them as run
+    strip_volatile(path, drop_injected=True)
+    assert [c["metadata"]["tags"] for c in json.loads(path.read_text())["cells"]] == [["parameters"]]
