@@ -58,7 +58,7 @@ def render_search_step(graph: Graph, trajectory: Trajectory, predictions: list[P
     ax2.spines["right"].set_visible(True)
     ax_e.set_xlabel("search step")
     ax_e.set_ylabel("energy")
-    ax_e.legend(fontsize=8, frameon=False, loc="upper right")
+    ax_e.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     ax_e.set_title("energy along the search", fontsize=10)
     if title:
         fig.suptitle(title, fontsize=11)

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .figures import PALETTE, _mean_std
+from .figures import PALETTE, _mean_std, log_axis_with_zero
 
 
 def plot_energy_slices(slices: Mapping) -> Figure:
@@ -40,18 +40,23 @@ def plot_energy_slices(slices: Mapping) -> Figure:
 def plot_energy_vs_error(scores) -> Figure:
     """Energy against the true error of each candidate (distance error, wrong pointers) and
     against the exact verifier's violation count, one colour per split."""
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.9))
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.9), sharey=True)
     cols = [("distance_error", "mean |y - d| over reachable nodes"), ("wrong_pointers", "wrong pointers (decoded)"),
             ("violations", "exact verifier: nodes violating Bellman")]
+    zero_at = log_axis_with_zero(axes[0], scores.distance_error.to_numpy())
     for i, split in enumerate(dict.fromkeys(scores.split)):
         d = scores[scores.split == split]
         for ax, (col, label) in zip(axes, cols):
-            jitter = 0.15 * np.random.default_rng(0).standard_normal(len(d)) if col != "distance_error" else 0
-            ax.scatter(d[col] + jitter, d.energy, s=10, alpha=0.5, color=PALETTE[i % 10], label=split)
+            x = d[col].to_numpy(dtype=float)
+            if col == "distance_error":
+                x = np.where(x > 0, x, zero_at)  # the exact answer: drawn left of the dotted line
+            else:
+                x = x + 0.15 * np.random.default_rng(0).standard_normal(len(d))
+            ax.scatter(x, d.energy, s=10, alpha=0.5, color=PALETTE[i % 10], label=split)
             ax.set_xlabel(label)
-    axes[0].set_xscale("symlog", linthresh=1e-3)
+    axes[0].set_xlabel(cols[0][1] + " (left of the dotted line: 0)")
     axes[0].set_ylabel("learned energy")
-    axes[-1].legend(fontsize=8, frameon=False, markerscale=2)
+    axes[-1].legend(fontsize=8, frameon=False, markerscale=2, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.suptitle("Is the learned energy a verifier? Energy against the true error of each candidate", fontsize=11)
     fig.tight_layout()
     return fig

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .figures import PALETTE, _mean_std
+from .figures import PALETTE, _mean_std, log_axis_with_zero
 
 
 def plot_learning_curves(runs) -> Figure:
@@ -107,34 +107,45 @@ def plot_hop_depth(per_seed, title: str = "") -> Figure:
 
 def plot_accuracy_vs_iterations(curves, metric: str = "pointer_accuracy", title: str = "",
                                 xlabel: str = "test-time iterations") -> Figure:
-    """One panel per split: metric against test-time iterations (log scale) for looped models,
-    mean ± std over seeds; fixed-depth models as a horizontal band; the training count dashed."""
+    """One panel per split: metric against test-time iterations (log scale; a budget of 0 is drawn
+    as its own marker left of the dotted line) for looped models, mean ± std over seeds;
+    fixed-depth models as a horizontal band; each model's training count as a dashed line."""
     splits = list(dict.fromkeys(curves.split))
     fig, axes = plt.subplots(1, len(splits), figsize=(3.6 * len(splits), 3.6), squeeze=False, sharey=True)
     models = list(dict.fromkeys(curves.model))
+    budgets = np.array(sorted(set(curves[curves.looped].iterations))) if curves.looped.any() else np.array([1])
     for ax, split in zip(axes[0], splits):
         d = curves[curves.split == split]
+        zero_at = log_axis_with_zero(ax, budgets, base=2) if (budgets == 0).any() else None
+        if zero_at is None:
+            ax.set_xscale("log", base=2)
         for i, model in enumerate(models):
             dm = d[d.model == model]
             color = PALETTE[i % 10]
             if dm.looped.iloc[0]:
                 mean, std = _mean_std(dm, "iterations", metric)
-                ax.errorbar(mean.index, mean.values, yerr=std.values, marker="o", capsize=3, color=color, label=model)
-                ax.axvline(dm.trained_iterations.iloc[0], color=color, ls="--", lw=0.8, alpha=0.6)
+                pos = mean.index > 0
+                ax.errorbar(mean.index[pos], mean.values[pos], yerr=std.values[pos], marker="o", capsize=3,
+                            color=color, label=model)
+                if zero_at is not None and (~pos).any():
+                    ax.errorbar([zero_at], mean.values[~pos], yerr=std.values[~pos], marker="o", mfc="white",
+                                capsize=3, color=color, ls="none")
+                t = int(dm.trained_iterations.iloc[0])
+                ax.axvline(t, color=color, ls="--", lw=0.8, alpha=0.6, label=f"{model}: trained at {t}")
             else:
                 m, s = dm[metric].mean(), dm[metric].std(ddof=1) if len(dm) > 1 else 0.0
                 ax.axhspan(m - s, m + s, color=color, alpha=0.2)
                 ax.axhline(m, color=color, lw=1.5, label=f"{model} (fixed depth {dm.iterations.iloc[0]})")
-        if d.iterations.min() > 0:
-            ax.set_xscale("log", base=2)
-        else:
-            ax.set_xscale("symlog", base=2, linthresh=1)
+        ticks = [b for b in budgets if b > 0]
+        ax.set_xticks(([zero_at] if zero_at is not None else []) + ticks)
+        ax.set_xticklabels((["0"] if zero_at is not None else []) + [f"{b:g}" for b in ticks], fontsize=8)
+        ax.minorticks_off()
         ax.set_xlabel(xlabel)
         ax.set_title(split, fontsize=10)
     axes[0][0].set_ylabel(metric.replace("_", " "))
     axes[0][0].set_ylim(0, 1.02)
     axes[0][-1].legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.suptitle(title or "Accuracy against test-time iterations (dashed: training count)", fontsize=11)
+    fig.suptitle(title or "Accuracy against test-time iterations (dashed: each model's training count)", fontsize=11)
     fig.tight_layout()
     return fig
 

@@ -42,6 +42,7 @@ def plot_ood_vs(results, xs=(("param_norm", "parameter norm"), ("sharpness", "sh
         ax.set_xlabel(label)
         ax.set_ylabel("pointer accuracy at n = 64 (OOD)")
         ax.set_title(f"Pearson r = {r:+.2f} over all runs", fontsize=10)
-    np.atleast_1d(axes)[-1].legend(fontsize=8, frameon=False, title="architecture")
+    np.atleast_1d(axes)[-1].legend(fontsize=8, frameon=False, title="architecture", loc="center left",
+                                   bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
