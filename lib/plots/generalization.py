@@ -10,6 +10,9 @@ from matplotlib.figure import Figure
 
 from .figures import PALETTE, _mean_std, log_axis_with_zero
 
+#: The no-learning shortcut solvers, drawn hatched beside the trained models.
+SHORTCUTS = ("min_hop", "nearest")
+
 
 def plot_learning_curves(runs) -> Figure:
     """Training loss and validation pointer accuracy against step; mean ± std over seeds."""
@@ -77,8 +80,10 @@ def plot_grouped_bars(results, splits: Sequence[str], metric: str = "pointer_acc
     for i, model in enumerate(models):
         mean, std = _mean_std(df[df.model == model], "split", metric)
         mean, std = mean.reindex(splits), std.reindex(splits)
+        shortcut = model in SHORTCUTS
         ax.bar(x + (i - (len(models) - 1) / 2) * width, mean.values, width, yerr=std.values, capsize=2,
-               color=PALETTE[i % 10], label=model)
+               color="white" if shortcut else PALETTE[i % 10], edgecolor="0.3" if shortcut else None,
+               hatch="///" if shortcut else None, label=f"{model} (shortcut)" if shortcut else model)
     ax.set_xticks(x, [s.rsplit("_", 1)[0] for s in splits])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(metric.replace("_", " "))
