@@ -4,6 +4,7 @@ search on them finds."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,14 +172,30 @@ def energy_slices(run, graph_split: str = "test_16", index: int = 0, radius: flo
     return {"t": ts.numpy(), "line": line, "grid": grid, "graph": g}
 
 
-def summary(acc: pd.DataFrame, aucs: pd.DataFrame) -> str:
-    """Which method wins, by how much, and how calibration moves out of distribution."""
-    best = acc.groupby(["model", "split", "iterations"])["pointer_accuracy"].mean()
-    lines = []
+def validation_accuracy(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
+    """`accuracy_vs_steps` on the validation split (n = 16, the training sizes), where search
+    budgets and the best run are chosen; the test splits are then reported once."""
+    return accuracy_vs_steps(runs, dataclasses.replace(cfg, splits=("val",)))
+
+
+def selected_budgets(val: pd.DataFrame) -> dict[str, int]:
+    """Per method, the search budget with the best mean validation accuracy (ties: the smaller)."""
+    mean = val.groupby(["model", "iterations"])["pointer_accuracy"].mean().reset_index()
+    mean = mean.sort_values(["model", "pointer_accuracy", "iterations"], ascending=[True, False, True])
+    return {m: int(d.iterations.iloc[0]) for m, d in mean.groupby("model", sort=False)}
+
+
+def summary(acc: pd.DataFrame, aucs: pd.DataFrame, val: pd.DataFrame) -> str:
+    """Which method wins on each test split at the budget chosen on validation, and how
+    calibration moves out of distribution."""
+    budgets = selected_budgets(val)
+    at = acc[acc.apply(lambda r: r.iterations == budgets.get(r.model), axis=1)]
+    mean = at.groupby(["split", "model"])["pointer_accuracy"].mean()
+    lines = ["budgets chosen on the validation split (n = 16): "
+             + ", ".join(f"{m} {k} steps" for m, k in budgets.items()) + "."]
     for split in dict.fromkeys(acc.split):
-        s = best.xs(split, level="split")
-        top = s.groupby(level="model").max().sort_values(ascending=False)
-        lines.append(f"{split}: best method {top.index[0]} at {100 * top.iloc[0]:.1f}% (best search budget), "
+        top = mean.xs(split).sort_values(ascending=False)
+        lines.append(f"{split}: best method {top.index[0]} at {100 * top.iloc[0]:.1f}%, "
                      + ", ".join(f"{m} {100 * v:.1f}%" for m, v in top.iloc[1:].items()) + ".")
     a = aucs.groupby(["method", "split"])["auc"].mean().unstack("split")
     for method, row in a.iterrows():
@@ -191,10 +208,11 @@ def all_scores(run, cfg: EnergyStudyConfig) -> pd.DataFrame:
     return pd.concat([verifier_scores(run, s, cfg.auc_graphs) for s in cfg.auc_splits], ignore_index=True)
 
 
-def best_run(runs, acc: pd.DataFrame, split: str = "test_64"):
-    """The run (method and seed) with the best pointer accuracy on ``split`` at any budget."""
-    s = acc[acc.split == split] if split in set(acc.split) else acc
-    top = s.sort_values("pointer_accuracy", ascending=False).iloc[0]
+def best_run(runs, val: pd.DataFrame):
+    """The run (method and seed) with the best validation accuracy at its method's chosen budget."""
+    budgets = selected_budgets(val)
+    s = val[val.apply(lambda r: r.iterations == budgets.get(r.model), axis=1)]
+    top = s.sort_values(["pointer_accuracy", "model", "seed"], ascending=[False, True, True]).iloc[0]
     return next(r for r in runs if r.config.method == top.model and r.config.seed == top.seed)
 
 

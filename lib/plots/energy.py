@@ -37,9 +37,10 @@ def plot_energy_slices(slices: Mapping) -> Figure:
     return fig
 
 
-def plot_energy_vs_error(scores) -> Figure:
+def plot_energy_vs_error(scores, title: str = "") -> Figure:
     """Energy against the true error of each candidate (distance error, wrong pointers) and
-    against the exact verifier's violation count, one colour per split."""
+    against the exact verifier's violation count, one colour per split. ``title`` should say
+    which energy and which candidates are shown."""
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.9), sharey=True)
     cols = [("distance_error", "mean |y - d| over reachable nodes"), ("wrong_pointers", "wrong pointers (decoded)"),
             ("violations", "exact verifier: nodes violating Bellman")]
@@ -57,7 +58,8 @@ def plot_energy_vs_error(scores) -> Figure:
     axes[0].set_xlabel(cols[0][1] + " (left of the dotted line: 0)")
     axes[0].set_ylabel("learned energy")
     axes[-1].legend(fontsize=8, frameon=False, markerscale=2, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.suptitle("Is the learned energy a verifier? Energy against the true error of each candidate", fontsize=11)
+    fig.suptitle(title or "Is the learned energy a verifier? Energy against the true error of each candidate",
+                 fontsize=11)
     fig.tight_layout()
     return fig
 
