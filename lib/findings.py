@@ -74,7 +74,7 @@ def table(folder: Path | None = None) -> pd.DataFrame:
     written by any other profile (a smoke run) is refused with an error naming it."""
     folder = folder or results_dir()
     rows = []
-    for p in sorted(folder.glob("*.json")):
+    for p in sorted(folder.glob("[0-9][0-9]_*.json")):  # one file per notebook, not report_timing.json
         data = json.loads(p.read_text())
         profile = data.get("profile") if isinstance(data, dict) else None
         if profile != "full":
