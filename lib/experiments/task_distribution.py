@@ -120,6 +120,13 @@ def reference_comparison(num_graphs: int, n: int, seed: int = 11) -> pd.DataFram
     return pd.DataFrame(rows).T
 
 
+def reference_table(num_graphs: int, n: int, seed: int = 11) -> pd.DataFrame:
+    """`reference_comparison` for reading: four decimals, and "—" where a statistic has no
+    closed-form expected value."""
+    table = reference_comparison(num_graphs, n, seed)
+    return table.apply(lambda col: col.map(lambda v: "—" if pd.isna(v) else f"{v:.4f}"))
+
+
 def expected_er_weight() -> float:
     """E[sqrt(u u' + 1e-3)] for u, u' ~ U(0, 1): the mean CLRS edge weight."""
     from scipy import integrate
