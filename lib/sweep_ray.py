@@ -17,8 +17,7 @@ import socket
 from pathlib import Path
 from typing import Sequence
 
-from tqdm.auto import tqdm
-
+from .progress import progress_bar
 from .run_kinds import load_any_run
 from .runs import RunCache
 
@@ -68,7 +67,7 @@ def run_sweep_ray(configs: Sequence, cache: RunCache | None = None, device: str 
     root = str(Path(cache.root).resolve())
     configs = list(configs)
     todo = list({cache.name_for(c): c for c in configs if not cache.exists(c)}.values())
-    bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc=desc, disable=not progress, unit="run",
+    bar = progress_bar(total=len(configs), initial=len(configs) - len(todo), desc=desc, disable=not progress, unit="run",
                smoothing=0.0)
     try:
         if todo:

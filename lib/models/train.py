@@ -78,11 +78,6 @@ class Run(BaseRun):
             self.model(device), sample_split(split, num_graphs), device=device, **predict_kw))
 
 
-def load_run(path) -> Run:
-    """Load a cached generator run."""
-    return Run.load(path)
-
-
 def train(cfg: TrainConfig, cache: RunCache | None = None, device: str = "auto", progress: bool = True) -> Run:
     """Train ``cfg`` (or load it from the run cache) and return the `Run`."""
     return train_cached(cfg, cache, Run.load, _train, device, progress)
@@ -125,4 +120,4 @@ def _train(cfg: TrainConfig, cache: RunCache, dev: torch.device, progress: bool)
     return Run.load(cache.commit(cfg, metrics, state))
 
 
-__all__ = ["TrainConfig", "Run", "train", "load_run"]
+__all__ = ["TrainConfig", "Run", "train"]

@@ -88,19 +88,15 @@ def check_figure(fig: Figure) -> list[str]:
     return problems
 
 
-def log_axis_with_zero(ax, positive: np.ndarray, axis: str = "x", base: float = 10) -> float:
-    """Put ``axis`` on a log scale and return where a value of 0 is drawn: one step below the
-    smallest positive value, labelled "0", apart from the rest (not joined to it by a line)."""
+def log_axis_with_zero(ax, positive: np.ndarray, base: float = 10) -> float:
+    """Put the x axis on a log scale and return where a value of 0 is drawn: one step (a factor
+    ``base``) below the smallest positive value, apart from the rest behind a dotted line."""
     positive = np.asarray(positive, dtype=float)
     positive = positive[positive > 0]
     smallest = positive.min() if positive.size else 1.0
     zero_at = smallest / base
-    if axis == "x":
-        ax.set_xscale("log", base=base)
-        ax.axvline(np.sqrt(zero_at * smallest), color="0.6", lw=0.6, ls=":")
-    else:
-        ax.set_yscale("log", base=base)
-        ax.axhline(np.sqrt(zero_at * smallest), color="0.6", lw=0.6, ls=":")
+    ax.set_xscale("log", base=base)
+    ax.axvline(np.sqrt(zero_at * smallest), color="0.6", lw=0.6, ls=":")
     return zero_at
 
 
