@@ -34,7 +34,7 @@ def cmd_evaluate(args) -> dict:
     if not graphs:
         raise ValueError(f"{args.data} holds no graphs")
     options = {k: v for k, v in (("iterations", args.iterations), ("search_steps", args.search_steps),
-                                 ("device", args.device)) if v is not None}
+                                 ("device", args.device), ("halt", args.halt or None)) if v is not None}
     solver = get_solver(args.solver, **options)
     result = evaluate_predictions(graphs, solver.solve(graphs))
     result = {"solver": args.solver, "data": str(args.data), **result,
@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--solver", required=True, help="'oracle', a heuristic, or a cached run name")
     ev.add_argument("--data", required=True, help="JSON Lines file of graphs (.jsonl or .jsonl.gz)")
     ev.add_argument("--iterations", type=int, default=None, help="test-time iterations (looped models)")
+    ev.add_argument("--halt", action="store_true",
+                    help="stop each graph once its predicted pointers stop changing (--iterations is the cap)")
     ev.add_argument("--search-steps", type=int, default=None, help="search steps (energy models)")
     ev.add_argument("--device", default=None, help="'auto' (default), 'cpu' or 'cuda'")
     ev.set_defaults(func=cmd_evaluate)

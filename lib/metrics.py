@@ -21,6 +21,7 @@ class Prediction:
 
     pi: np.ndarray  # int64 [n]
     dist: np.ndarray | None = None  # float64 [n], inf where unreachable
+    iterations: int | None = None  # iterations a halting model used on this graph, or None
 
 
 def graph_scores(graph: Graph, pred: Prediction, true_dist: np.ndarray | None = None) -> dict:
@@ -68,7 +69,8 @@ def evaluate_predictions(graphs: Sequence[Graph], preds: Sequence[Prediction]) -
             any_dist = True
             err_sum, err_count = err_sum + s["dist_err_sum"], err_count + s["dist_count"]
             missed += s["dist_missed"]
-    return {
+    used = [p.iterations for p in preds if p.iterations is not None]
+    out = {
         "pointer_accuracy": correct / total if total else 1.0,
         "exact_match": exact / len(graphs),
         "mean_relative_distance_error": (err_sum / err_count if err_count else 0.0) if any_dist else None,
@@ -77,6 +79,10 @@ def evaluate_predictions(graphs: Sequence[Graph], preds: Sequence[Prediction]) -
         "num_graphs": len(graphs),
         "mean_num_nodes": float(np.mean([g.num_nodes for g in graphs])),
     }
+    if used:  # a model that halts by itself: how long it ran
+        out["mean_iterations"] = float(np.mean(used))
+        out["max_iterations"] = int(max(used))
+    return out
 
 
 def errors_by_hop_depth(graphs: Sequence[Graph], preds: Sequence[Prediction]) -> dict[int, tuple[int, int]]:

@@ -6,13 +6,15 @@ fixed seed (`SPLITS`), independent of any training seed, so test sets never move
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
+from .edge_weights import nx_seed, weighted_undirected
 from .graphs import Graph
 from .oracle import dijkstra
+from .sparse_families import SALSA_TEST_SIZES, SPARSE_FAMILIES
 
 #: CLRS training sizes and edge probabilities (the "generalist learner" distribution).
 TRAIN_SIZES = (4, 7, 11, 13, 16)
@@ -47,26 +49,12 @@ def sample_er(n: int, p: float, rng: np.random.Generator) -> Graph:
     return graph_from_matrix(W, source, meta={"family": "er", "p": p})
 
 
-def _weighted_undirected(n: int, pairs, rng: np.random.Generator, family: str, **meta) -> Graph:
-    """Undirected edges with CLRS-style weights ``sqrt(u*u' + 1e-3)``, a uniform source."""
-    pairs = np.asarray(list(pairs), dtype=np.int64).reshape(-1, 2)
-    w = np.sqrt(rng.uniform(size=len(pairs)) * rng.uniform(size=len(pairs)) + 1e-3)
-    u = np.concatenate([pairs[:, 0], pairs[:, 1]])
-    v = np.concatenate([pairs[:, 1], pairs[:, 0]])
-    source = int(rng.integers(n))
-    return Graph.from_arrays(n, source, u, v, np.concatenate([w, w]), meta={"family": family, **meta})
-
-
-def _nx_seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(2**31 - 1))
-
-
 def sample_watts_strogatz(n: int, rng: np.random.Generator, k: int = 4, beta: float = 0.2) -> Graph:
     """Small-world ring lattice (each node joined to its k nearest), rewired with prob. beta."""
     import networkx as nx
 
-    G = nx.watts_strogatz_graph(n, min(k, n - 1), beta, seed=_nx_seed(rng))
-    return _weighted_undirected(n, G.edges(), rng, "watts_strogatz", k=k, beta=beta)
+    G = nx.watts_strogatz_graph(n, min(k, n - 1), beta, seed=nx_seed(rng))
+    return weighted_undirected(n, G.edges(), rng, "watts_strogatz", k=k, beta=beta)
 
 
 def sample_delaunay(n: int, rng: np.random.Generator) -> Graph:
@@ -101,7 +89,7 @@ def sample_grid(n: int, rng: np.random.Generator) -> Graph:
                 pairs.append((i, i + 1))
             if i + cols < n:
                 pairs.append((i, i + cols))
-    return _weighted_undirected(n, pairs, rng, "grid", rows=rows, cols=cols)
+    return weighted_undirected(n, pairs, rng, "grid", rows=rows, cols=cols)
 
 
 def sample_maze(n: int, rng: np.random.Generator) -> Graph:
@@ -124,19 +112,19 @@ def sample_maze(n: int, rng: np.random.Generator) -> Graph:
         if ra != rb:
             parent[ra] = rb
             tree.append((a, b))
-    return _weighted_undirected(n, tree, rng, "maze", rows=grid.meta["rows"], cols=grid.meta["cols"])
+    return weighted_undirected(n, tree, rng, "maze", rows=grid.meta["rows"], cols=grid.meta["cols"])
 
 
 def sample_tree(n: int, rng: np.random.Generator) -> Graph:
     """A uniform random labelled tree (random Prüfer sequence)."""
     if n == 1:
-        return _weighted_undirected(1, [], rng, "tree")
+        return weighted_undirected(1, [], rng, "tree")
     if n == 2:
-        return _weighted_undirected(2, [(0, 1)], rng, "tree")
+        return weighted_undirected(2, [(0, 1)], rng, "tree")
     import networkx as nx
 
     G = nx.from_prufer_sequence(rng.integers(0, n, size=n - 2).tolist())
-    return _weighted_undirected(n, G.edges(), rng, "tree")
+    return weighted_undirected(n, G.edges(), rng, "tree")
 
 
 #: Structural-OOD families: name -> sampler(n, rng).
@@ -147,6 +135,7 @@ FAMILIES: dict[str, Callable[[int, np.random.Generator], Graph]] = {
     "grid": sample_grid,
     "maze": sample_maze,
     "tree": sample_tree,
+    **SPARSE_FAMILIES,
 }
 
 
@@ -158,6 +147,7 @@ class Split:
     sizes: tuple[int, ...]  # node counts, drawn uniformly per graph
     probs: tuple[float, ...] = (0.5,)  # ER edge probabilities, drawn uniformly per graph
     family: str = "er"  # a key of FAMILIES; "er" uses `probs`
+    mix: tuple[str, ...] = ()  # if given, each graph's family is drawn uniformly from these instead
     description: str = field(default="", compare=False)
 
 
@@ -173,17 +163,32 @@ SPLITS: dict[str, Split] = {
         f"{fam}_64": Split(100 + i, (64,), family=fam, description=f"structural OOD: {fam}, n = 64")
         for i, fam in enumerate(["watts_strogatz", "delaunay", "grid", "maze", "tree"])
     },
+    # -- the long-path regime: train where paths are short, test where hop depth grows ----------
+    "train_short_paths": Split(200, TRAIN_SIZES, mix=("salsa_er", "maze_dfs", "grid"),
+                               description="sparse ER, depth-first mazes and grids at n in {4..16}"),
+    "val_short_paths": Split(201, (16,), mix=("salsa_er", "maze_dfs", "grid"),
+                             description="validation for the long-path regime, n = 16"),
+    **{
+        f"{fam}_{n}": Split(300 + 10 * i + j, (n,), family=fam, description=f"SALSA-CLRS sparse {fam[6:]}, n = {n}")
+        for i, fam in enumerate(["salsa_er", "salsa_ws", "salsa_delaunay"]) for j, n in enumerate(SALSA_TEST_SIZES)
+    },
+    **{
+        f"{fam}_side{side}": Split(400 + 10 * i + j, (side * side,), family=fam,
+                                   description=f"{fam.replace('_', ' ')} {side}x{side} (hop depth grows with the side)")
+        for i, fam in enumerate(["maze_dfs", "grid"]) for j, side in enumerate((4, 8, 16, 32))
+    },
 }
 
 
 def sample_graph(split: Split, rng: np.random.Generator) -> Graph:
     """One graph from a split's distribution (without ground truth)."""
     n = int(rng.choice(split.sizes))
-    if split.family == "er":
+    family = split.mix[int(rng.integers(len(split.mix)))] if split.mix else split.family
+    if family == "er":
         return sample_er(n, float(rng.choice(split.probs)), rng)
-    if split.family not in FAMILIES:
-        raise KeyError(f"unknown graph family {split.family!r}; choose from {sorted(FAMILIES)}")
-    return FAMILIES[split.family](n, rng)
+    if family not in FAMILIES:
+        raise KeyError(f"unknown graph family {family!r}; choose from {sorted(FAMILIES)}")
+    return FAMILIES[family](n, rng)
 
 
 def sample_split(split: str | Split, num_graphs: int, seed_offset: int = 0, with_pi: bool = True) -> list[Graph]:

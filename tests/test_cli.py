@@ -79,3 +79,21 @@ def test_sweep_trains_presets_over_seeds_then_serves_them_from_the_cache(capsys)
 def test_sweep_bad_arguments_fail_clearly(capsys, argv, message):
     code, out, err = run(capsys, "sweep", *argv)
     assert code == 2 and out == "" and message in err
+
+
+def test_evaluate_halts_a_recurrent_run_and_reports_its_iterations(capsys, tmp_path, one_thread):
+    from lib.models.train import TrainConfig, train
+
+    rec = train(TrainConfig(model="recurrent_gnn", model_args={"hidden": 8, "iterations": 2}, steps=3,
+                            train_graphs=8, batch_size=4, eval_every=3, val_graphs=4), progress=False)
+    path = write_jsonl(sample_split("maze_64", 3), tmp_path / "mazes.jsonl")
+    code, out, _ = run(capsys, "evaluate", "--solver", rec.name, "--data", str(path), "--iterations", "1000",
+                       "--halt")
+    result = json.loads(out)
+    assert code == 0 and 1 <= result["mean_iterations"] <= result["max_iterations"] <= 1000
+    code, out, _ = run(capsys, "evaluate", "--solver", rec.name, "--data", str(path), "--iterations", "5")
+    assert code == 0 and "mean_iterations" not in json.loads(out)
+    plain = train(TrainConfig(model="gnn", model_args={"hidden": 8, "layers": 1}, steps=2, train_graphs=8,
+                              batch_size=4, eval_every=2, val_graphs=4), progress=False)
+    code, _, err = run(capsys, "evaluate", "--solver", plain.name, "--data", str(path), "--halt")
+    assert code == 2 and "does not take --halt" in err

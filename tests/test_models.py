@@ -12,7 +12,8 @@ from lib.determinism import set_seed
 
 SMALL = {"mlp": {"hidden": 32, "layers": 2}, "transformer": {"hidden": 16, "heads": 2, "layers": 2},
          "gnn": {"hidden": 16, "layers": 2}, "looped_gnn": {"hidden": 16, "iterations": 3},
-         "looped_transformer": {"hidden": 16, "heads": 2, "iterations": 3}}
+         "looped_transformer": {"hidden": 16, "heads": 2, "iterations": 3},
+         "recurrent_gnn": {"hidden": 16, "iterations": 3, "drift_weight": 0.5}}
 
 
 def permuted(g: Graph, perm: np.ndarray) -> Graph:
@@ -39,7 +40,7 @@ def test_one_interface_and_gradients(name):
     assert all(p.pi[g.source] == g.source for p, g in zip(preds, b.graphs))
 
 
-@pytest.mark.parametrize("name", ["gnn", "transformer", "looped_gnn", "looped_transformer"])
+@pytest.mark.parametrize("name", ["gnn", "transformer", "looped_gnn", "looped_transformer", "recurrent_gnn"])
 def test_node_relabelling_permutes_the_output(name):
     set_seed(0)
     model = build_model(name, **SMALL[name]).eval()
@@ -51,7 +52,7 @@ def test_node_relabelling_permutes_the_output(name):
     assert np.allclose(a.dist, b.dist[perm], atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["gnn", "transformer", "looped_gnn", "looped_transformer"])
+@pytest.mark.parametrize("name", ["gnn", "transformer", "looped_gnn", "looped_transformer", "recurrent_gnn"])
 def test_padding_does_not_change_predictions(name):
     """A graph's answer does not depend on what else is in its batch."""
     set_seed(0)
@@ -89,7 +90,7 @@ def test_transformer_adjacency_mask_blocks_non_neighbours():
     assert torch.isinf(bias[~allowed.unsqueeze(1).expand_as(bias)]).all()
 
 
-@pytest.mark.parametrize("name", ["looped_gnn", "looped_transformer"])
+@pytest.mark.parametrize("name", ["looped_gnn", "looped_transformer", "recurrent_gnn"])
 def test_looped_models_take_iterations_at_test_time(name):
     set_seed(0)
     model = build_model(name, **SMALL[name]).eval()
@@ -99,7 +100,7 @@ def test_looped_models_take_iterations_at_test_time(name):
     assert not torch.equal(model(b, iterations=12).pointer_logits, default)
 
 
-@pytest.mark.parametrize("name", ["looped_gnn", "looped_transformer"])
+@pytest.mark.parametrize("name", ["looped_gnn", "looped_transformer", "recurrent_gnn"])
 def test_progressive_loss_mixes_full_and_partial_unrolls(name):
     set_seed(0)
     b = collate(sample_split("train", 4))

@@ -127,3 +127,24 @@ def test_weight_noise_changes_training_but_not_the_targets(tmp_path):
     noisy = train(TINY.replace(weight_noise=0.5), RunCache(tmp_path), device="cpu", progress=False)
     clean = train(TINY, RunCache(tmp_path), device="cpu", progress=False)
     assert noisy.path != clean.path and noisy.metrics["curve"] != clean.metrics["curve"]
+
+
+def test_own_data_gives_each_seed_its_own_training_graphs(tmp_path, monkeypatch):
+    import lib.models.train as module
+
+    drawn = []
+    real = module.sample_split
+
+    def spy(split, num, seed_offset=0, **kw):
+        drawn.append((split, num, seed_offset))
+        return real(split, num, seed_offset=seed_offset, **kw)
+
+    monkeypatch.setattr(module, "sample_split", spy)
+    for seed in (0, 1):
+        train(TINY.replace(seed=seed, own_data=True), RunCache(tmp_path), progress=False)
+    train(TINY.replace(seed=1), RunCache(tmp_path), progress=False)
+    offsets = [o for split, _, o in drawn if split == TINY.train_split]
+    assert offsets == [1, 2, 0]  # seeds 0 and 1 draw their own sets; the default shares offset 0
+    a, b = sample_split("train", 8, seed_offset=1), sample_split("train", 8, seed_offset=2)
+    assert [g.num_nodes for g in a] != [g.num_nodes for g in b] or any(
+        (x.weights != y.weights).any() for x, y in zip(a, b) if x.num_edges == y.num_edges)

@@ -12,17 +12,24 @@ import pandas as pd
 import torch
 
 from ..batching import collate
-from ..flops import flops_per_graph
-from ..metrics import Prediction, evaluate_predictions
-from ..search.pointers import (best_of_n, energy_score, hill_climb, move_scale, options, oracle_score,
-                              simulated_annealing)
-from ..presets import preset
-from ..run_kinds import headline_parts
-from ..samplers import SPLITS, sample_split
-from ..sweep import run_sweep
 from ..energy.candidates import target_candidate
 from ..findings import findings_row, pct
-from ..presets import ROUTES
+from ..flops import flops_per_graph
+from ..metrics import Prediction, evaluate_predictions
+from ..presets import ROUTES, preset
+from ..run_kinds import headline_parts
+from ..runs import evaluation_key
+from ..samplers import SPLITS, sample_split
+from ..search.pointers import (
+    best_of_n,
+    energy_score,
+    hill_climb,
+    move_scale,
+    options,
+    oracle_score,
+    simulated_annealing,
+)
+from ..sweep import run_sweep
 from .energy_landscapes import _auc, paired_win_rate, verifier_scores
 
 
@@ -134,41 +141,55 @@ def discrete_scaling(runs: dict[str, list], cfg: SearchStudyConfig) -> pd.DataFr
     the generator's greedy tree, each scored by the learned energy and by the exact oracle (the
     upper bound). Annealing runs once per graph with its schedule spread over the largest budget
     (temperature from the score's typical move size down by 100x); a smaller budget reports the
-    best state it had seen by then. Budgets are node visits per node."""
+    best state it had seen by then. Budgets are node visits per node. Each (verifier, generator,
+    split) block is cached in the verifier run's evaluations, wall times included."""
     rows = []
     for e_run, g_run in zip(runs["energy"], runs["generator"]):
-        e_model, g_model = e_run.model("cpu"), g_run.model("cpu")
         for split in cfg.discrete_splits:
-            graphs = sample_split(split, cfg.discrete_graphs)
-            for gi, g in enumerate(graphs):
-                probs = _generator_probs(g_model, g)
-                greedy = np.array([options(g)[v][int(np.argmax(p))] for v, p in enumerate(probs)])
-                for score_name, score in (("learned", energy_score(g, e_model)), ("oracle", oracle_score(g))):
-                    rng = np.random.default_rng(gi)
-                    t0 = time.perf_counter()
-                    bon = best_of_n(g, score, probs, max(cfg.samples), rng)
-                    for n in cfg.samples:
-                        best = bon.candidates[int(bon.energies[:n, 0].argmin())][0].numpy()
-                        rows.append(_row(f"best-of-N ({score_name} score)", e_run, split, n, g, best,
-                                         (time.perf_counter() - t0) * n / max(cfg.samples)))
-                    steps = int(max(cfg.visits) * g.num_nodes)
-                    t0 = time.perf_counter()
-                    hc = hill_climb(g, score, greedy, steps, np.random.default_rng(gi))
-                    hc_wall = time.perf_counter() - t0
-                    t0 = time.perf_counter()
-                    rng = np.random.default_rng(gi)
-                    temp = move_scale(g, score, greedy, rng)
-                    sa = simulated_annealing(g, score, greedy, steps, rng, t_start=temp, t_end=temp / 100)
-                    sa_wall = time.perf_counter() - t0
-                    for v in cfg.visits:
-                        k = int(v * g.num_nodes)
-                        best = hc.candidates[k][0].numpy()  # hill climbing never goes uphill
-                        rows.append(_row(f"hill climbing ({score_name} score)", e_run, split, v, g, best,
-                                         hc_wall * k / max(1, steps)))
-                        sa_best = int(sa.energies[:k + 1, 0].argmin())  # the best state seen in k steps
-                        rows.append(_row(f"simulated annealing ({score_name} score)", e_run, split, v, g,
-                                         sa.candidates[sa_best][0].numpy(), sa_wall * k / max(1, steps)))
-    return pd.DataFrame(rows)
+            key = evaluation_key(study="discrete_search", generator=g_run.name, split=split,
+                                 graphs=cfg.discrete_graphs, samples=list(cfg.samples), visits=list(cfg.visits))
+            block = e_run.cached_evaluation(key, lambda e=e_run, g=g_run, s=split: {"rows": _discrete_block(e, g, s, cfg)})
+            rows += block["rows"]
+    return pd.DataFrame(rows, columns=ROW_COLUMNS)
+
+
+def _discrete_block(e_run, g_run, split: str, cfg: SearchStudyConfig) -> list[dict]:
+    """The per-graph rows of `discrete_scaling` for one verifier, generator and split."""
+    e_model, g_model = e_run.model("cpu"), g_run.model("cpu")
+    rows = []
+    for gi, g in enumerate(sample_split(split, cfg.discrete_graphs)):
+        probs = _generator_probs(g_model, g)
+        greedy = np.array([options(g)[v][int(np.argmax(p))] for v, p in enumerate(probs)])
+        for score_name, score in (("learned", energy_score(g, e_model)), ("oracle", oracle_score(g))):
+            rng = np.random.default_rng(gi)
+            t0 = time.perf_counter()
+            bon = best_of_n(g, score, probs, max(cfg.samples), rng)
+            for n in cfg.samples:
+                best = bon.candidates[int(bon.energies[:n, 0].argmin())][0].numpy()
+                rows.append(_row(f"best-of-N ({score_name} score)", e_run, split, n, g, best,
+                                 (time.perf_counter() - t0) * n / max(cfg.samples)))
+            steps = int(max(cfg.visits) * g.num_nodes)
+            t0 = time.perf_counter()
+            hc = hill_climb(g, score, greedy, steps, np.random.default_rng(gi))
+            hc_wall = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            rng = np.random.default_rng(gi)
+            temp = move_scale(g, score, greedy, rng)
+            sa = simulated_annealing(g, score, greedy, steps, rng, t_start=temp, t_end=temp / 100)
+            sa_wall = time.perf_counter() - t0
+            for v in cfg.visits:
+                k = int(v * g.num_nodes)
+                best = hc.candidates[k][0].numpy()  # hill climbing never goes uphill
+                rows.append(_row(f"hill climbing ({score_name} score)", e_run, split, v, g, best,
+                                 hc_wall * k / max(1, steps)))
+                sa_best = int(sa.energies[:k + 1, 0].argmin())  # the best state seen in k steps
+                rows.append(_row(f"simulated annealing ({score_name} score)", e_run, split, v, g,
+                                 sa.candidates[sa_best][0].numpy(), sa_wall * k / max(1, steps)))
+    return rows
+
+
+ROW_COLUMNS = ["model", "seed", "split", "iterations", "looped", "trained_iterations", "graph", "pointer_accuracy",
+               "exact_match", "seconds"]
 
 
 def _row(name, run, split, budget, graph, pi, seconds) -> dict:

@@ -11,6 +11,7 @@ from .gnn import GNN, GNNConfig
 from .looped_gnn import LoopedGNN, LoopedGNNConfig
 from .looped_transformer import LoopedTransformer, LoopedTransformerConfig
 from .mlp import MLP, MLPConfig
+from .recurrent_gnn import RecurrentGNN, RecurrentGNNConfig
 from .transformer import NodeTransformer, TransformerConfig
 
 MODELS: dict[str, tuple[type, type]] = {
@@ -19,6 +20,7 @@ MODELS: dict[str, tuple[type, type]] = {
     "gnn": (GNNConfig, GNN),
     "looped_gnn": (LoopedGNNConfig, LoopedGNN),
     "looped_transformer": (LoopedTransformerConfig, LoopedTransformer),
+    "recurrent_gnn": (RecurrentGNNConfig, RecurrentGNN),
 }
 
 

@@ -21,6 +21,7 @@ from ..metrics import Prediction
 class ModelOutput:
     pointer_logits: torch.Tensor  # [C] one logit per pointer candidate
     dist: torch.Tensor | None = None  # [N] predicted distances, or None
+    iterations: torch.Tensor | None = None  # [B] iterations each graph used (models that halt), or None
 
 
 def mlp(sizes: list[int], act=nn.ReLU, dropout: float = 0.0) -> nn.Sequential:
@@ -79,9 +80,9 @@ class GraphModel(nn.Module):
         self.check_batch(batch)
         out = self(batch, **kw)
         pis = batch.decode_pointers(out.pointer_logits)
-        if out.dist is None:
-            return [Prediction(pi) for pi in pis]
-        return [Prediction(pi, d.astype(np.float64)) for pi, d in zip(pis, batch.split_nodes(out.dist))]
+        dists = batch.split_nodes(out.dist) if out.dist is not None else [None] * len(pis)
+        used = out.iterations.tolist() if out.iterations is not None else [None] * len(pis)
+        return [Prediction(pi, None if d is None else d.astype(np.float64), k) for pi, d, k in zip(pis, dists, used)]
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -41,14 +41,16 @@ def aggregate(messages: torch.Tensor, receivers: torch.Tensor, num_nodes: int, h
 
 
 class MessagePassingLayer(nn.Module):
-    """h_v <- LayerNorm(h_v + U([h_v, AGG_{u -> v} M([h_u, h_v, w_uv])]))."""
+    """h_v <- LayerNorm(h_v + U([h_v, AGG_{u -> v} M([h_u, h_v, w_uv])])) (without the LayerNorm
+    when ``layer_norm`` is off, so the state can carry magnitudes such as distances)."""
 
-    def __init__(self, hidden: int, aggregation: str, dropout: float = 0.0, extra_inputs: int = 0):
+    def __init__(self, hidden: int, aggregation: str, dropout: float = 0.0, extra_inputs: int = 0,
+                 layer_norm: bool = True):
         super().__init__()
         self.aggregation = aggregation
         self.message = mlp([2 * hidden + 1, hidden, hidden], dropout=dropout)
         self.update = mlp([2 * hidden + extra_inputs, hidden, hidden], dropout=dropout)
-        self.norm = nn.LayerNorm(hidden)
+        self.norm = nn.LayerNorm(hidden) if layer_norm else nn.Identity()
 
     def forward(self, h: torch.Tensor, batch: GraphBatch, extra: torch.Tensor | None = None) -> torch.Tensor:
         s, r = batch.senders, batch.receivers

@@ -35,6 +35,8 @@ class TrainConfig(RunConfig):
     seed: int = 0  # training seed: initialisation and batch order (data splits have their own)
     train_split: str = "train"  # named split the training graphs come from
     train_graphs: int = 1000  # size of the fixed training set (CLRS uses 1000)
+    own_data: bool = False  # each seed draws its own training graphs (False: every seed shares one set)
+    val_split: str = "val"  # named split for the validation points (training sizes)
     steps: int = 2000  # optimizer steps
     batch_size: int = 32  # graphs per step
     lr: float = 1e-3  # peak learning rate (AdamW, cosine decay to 10%)
@@ -86,8 +88,8 @@ def train(cfg: TrainConfig, cache: RunCache | None = None, device: str = "auto",
 def _train(cfg: TrainConfig, cache: RunCache, dev: torch.device, progress: bool) -> Run:
     set_seed(cfg.seed)
     model = build_model(cfg.model, **cfg.model_args).to(dev)
-    data = sample_split(cfg.train_split, cfg.train_graphs)
-    val = sample_split("val", cfg.val_graphs)
+    data = sample_split(cfg.train_split, cfg.train_graphs, seed_offset=cfg.seed + 1 if cfg.own_data else 0)
+    val = sample_split(cfg.val_split, cfg.val_graphs)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     rng = np.random.default_rng(cfg.seed)
     noise_gen = torch.Generator().manual_seed(cfg.seed + 7919)

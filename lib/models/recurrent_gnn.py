@@ -1,0 +1,133 @@
+"""Recurrent GNN that is meant to keep improving, or at least hold, as it runs longer.
+
+One weight-tied message-passing layer with recall (the input encoding re-enters every
+iteration), trained with Deep Thinking's progressive loss over a random number of
+iterations, plus an optional drift penalty that asks one more iteration to leave the state
+where it is (a fixed point is what lets a model run 16x longer than it was trained).
+At test time it can halt each graph on its own once its predicted pointers stop changing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..batching import GraphBatch, segment_argmax
+from .base import ModelOutput, NodeEncodedModel
+from .gnn import AGGREGATIONS, MessagePassingLayer, PointerHead
+from .progressive import check_loop_config, progressive_loss
+
+
+@dataclass
+class RecurrentGNNConfig:
+    hidden: int = 64  # node state width
+    iterations: int = 16  # most iterations seen in training (and the default at test time)
+    aggregation: str = "min"  # "min" is the aligned (Bellman-Ford) prior; "sum"/"max" the generic one
+    progressive_alpha: float = 1.0  # weight of the progressive loss (0: plain loss after `iterations`)
+    drift_weight: float = 0.0  # penalty on the relative state change of one extra iteration
+    layer_norm: bool = True  # normalise the state every iteration (off: it can carry growing magnitudes)
+    dropout: float = 0.0  # dropout inside the message and update MLPs
+    predict_distances: bool = True  # also regress distances
+    halt_patience: int = 3  # halting: a graph stops after this many iterations without a pointer change
+
+    def __post_init__(self):
+        if self.aggregation not in AGGREGATIONS:
+            raise ValueError(f"unknown aggregation {self.aggregation!r}; choose from {sorted(AGGREGATIONS)}")
+        if self.drift_weight < 0 or self.halt_patience < 1:
+            raise ValueError("drift_weight must be >= 0 and halt_patience >= 1")
+        check_loop_config(self)
+
+
+class RecurrentGNN(NodeEncodedModel):
+    """h <- Layer(h, recall = x), repeated; pointers and distances read from the last state."""
+
+    def __init__(self, cfg: RecurrentGNNConfig):
+        super().__init__(cfg)
+        self.layer = MessagePassingLayer(cfg.hidden, cfg.aggregation, cfg.dropout, extra_inputs=cfg.hidden,
+                                         layer_norm=cfg.layer_norm)
+        self.pointer = PointerHead(cfg.hidden)
+        self.distance = nn.Linear(cfg.hidden, 1) if cfg.predict_distances else None
+
+    # -- the loop protocol of `progressive_loss` ------------------------------------------------
+    def initial_state(self, batch: GraphBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.encode(batch.is_source.unsqueeze(1))
+        return x, x
+
+    def step(self, h: torch.Tensor, x: torch.Tensor, batch: GraphBatch, k: int) -> torch.Tensor:
+        for _ in range(k):
+            h = self.layer(h, batch, extra=x)
+        return h
+
+    def readout(self, h: torch.Tensor, batch: GraphBatch) -> ModelOutput:
+        dist = self.distance(h).squeeze(1) if self.distance is not None else None
+        return ModelOutput(self.pointer(h, batch), dist)
+
+    # -- inference -------------------------------------------------------------------------------
+    def forward(self, batch: GraphBatch, iterations: int | None = None, halt: bool = False) -> ModelOutput:
+        """Run ``iterations`` steps (default: the training count). With ``halt``, each graph stops
+        once its predicted pointers have not changed for ``halt_patience`` iterations, with
+        ``iterations`` as the cap; the output then carries the iterations each graph used."""
+        k = iterations or self.cfg.iterations
+        h, x = self.initial_state(batch)
+        if not halt:
+            return self.readout(self.step(h, x, batch, k), batch)
+        h, used = self._run_until_stable(h, x, batch, k)
+        out = self.readout(h, batch)
+        out.iterations = used
+        return out
+
+    def _pointers(self, h: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
+        return segment_argmax(self.pointer(h, batch), batch.cand_dst, batch.num_nodes)
+
+    def _run_until_stable(self, h, x, batch: GraphBatch, cap: int) -> tuple[torch.Tensor, torch.Tensor]:
+        used = torch.zeros(batch.num_graphs, dtype=torch.long, device=h.device)
+        running = torch.ones(batch.num_graphs, dtype=torch.bool, device=h.device)
+        still = torch.zeros(batch.num_graphs, dtype=torch.long, device=h.device)  # iterations without a change
+        previous = self._pointers(h, batch)
+        for t in range(1, cap + 1):
+            active = running[batch.node_graph].unsqueeze(1)
+            h = torch.where(active, self.layer(h, batch, extra=x), h)
+            used = torch.where(running, torch.full_like(used, t), used)
+            current = self._pointers(h, batch)
+            changes = torch.zeros(batch.num_graphs, device=h.device).index_add_(
+                0, batch.node_graph, (current != previous).float())
+            still = torch.where(changes > 0, torch.zeros_like(still), still + 1)
+            running = running & (still < self.cfg.halt_patience)
+            previous = current
+            if not bool(running.any()):
+                break
+        return h, used
+
+    @torch.no_grad()
+    def state_drift(self, batch: GraphBatch, iterations: int) -> dict[str, list[float]]:
+        """Per iteration t = 1..iterations: the mean node-state norm and the mean relative change
+        ||h_t - h_{t-1}|| / ||h_{t-1}|| (measured, so drift is shown rather than assumed)."""
+        h, x = self.initial_state(batch)
+        norms, changes = [], []
+        for _ in range(iterations):
+            nxt = self.layer(h, batch, extra=x)
+            changes.append(float(((nxt - h).norm(dim=1) / h.norm(dim=1).clamp(min=1e-8)).mean()))
+            norms.append(float(nxt.norm(dim=1).mean()))
+            h = nxt
+        return {"state_norm": norms, "relative_change": changes}
+
+    # -- training --------------------------------------------------------------------------------
+    def loss(self, batch: GraphBatch, distance_weight: float = 0.0, **kw):
+        loss, parts = progressive_loss(self, batch, distance_weight, self.cfg.iterations, self.cfg.progressive_alpha)
+        if self.cfg.drift_weight > 0:
+            drift = self._drift_penalty(batch)
+            loss = loss + self.cfg.drift_weight * drift
+            parts["drift"] = float(drift.detach())
+        return loss, parts
+
+    def _drift_penalty(self, batch: GraphBatch) -> torch.Tensor:
+        """Relative change of one extra iteration from a state reached after a random number of
+        iterations between 1 and the training count (no gradient through reaching it)."""
+        h, x = self.initial_state(batch)
+        n = int(torch.randint(1, self.cfg.iterations + 1, (1,)))
+        with torch.no_grad():
+            h = self.step(h, x, batch, n)
+        nxt = self.layer(h, batch, extra=x)
+        return ((nxt - h).norm(dim=1) / h.norm(dim=1).clamp(min=1e-8)).pow(2).mean()

@@ -1,0 +1,64 @@
+"""The recurrent GNN: halting per graph, the drift penalty, and measured state drift."""
+
+import pytest
+import torch
+
+from lib.batching import collate
+from lib.determinism import set_seed
+from lib.metrics import evaluate_predictions
+from lib.models import build_model
+from lib.samplers import sample_split
+
+
+@pytest.fixture
+def model():
+    set_seed(0)
+    return build_model("recurrent_gnn", hidden=16, iterations=4).eval()
+
+
+def test_halting_stops_each_graph_when_its_pointers_stop_changing(model):
+    graphs = sample_split("test_16", 4) + sample_split("maze_64", 2)
+    b = collate(graphs, with_targets=False)
+    out = model(b, iterations=40, halt=True)
+    used = out.iterations
+    assert used.shape == (len(graphs),) and bool((used >= 1).all()) and bool((used <= 40).all())
+    # a halted graph's pointers equal those of a plain run of exactly its iteration count
+    for i, k in enumerate(used.tolist()):
+        one = collate([graphs[i]], with_targets=False)
+        plain = one.decode_pointers(model(one, iterations=k).pointer_logits)[0]
+        halted = b.decode_pointers(out.pointer_logits)[i]
+        assert (plain == halted).all()
+        if k < 40:  # it stopped because one more iteration changed nothing
+            again = one.decode_pointers(model(one, iterations=k + 1).pointer_logits)[0]
+            assert (again == plain).all()
+
+
+def test_halting_reports_iterations_through_the_metrics(model):
+    graphs = sample_split("test_16", 3)
+    preds = model.predict(collate(graphs, with_targets=False), iterations=10, halt=True)
+    m = evaluate_predictions(graphs, preds)
+    assert 1 <= m["mean_iterations"] <= m["max_iterations"] <= 10
+    assert "mean_iterations" not in evaluate_predictions(graphs, model.predict(collate(graphs, with_targets=False)))
+
+
+def test_the_cap_bounds_a_graph_that_never_settles(model):
+    g = sample_split("maze_64", 1)
+    out = model(collate(g, with_targets=False), iterations=1, halt=True)
+    assert out.iterations.tolist() == [1]
+
+
+def test_drift_penalty_is_a_loss_part_with_gradient():
+    set_seed(0)
+    m = build_model("recurrent_gnn", hidden=16, iterations=3, drift_weight=1.0)
+    loss, parts = m.loss(collate(sample_split("train", 4)), distance_weight=1.0)
+    loss.backward()
+    assert parts["drift"] >= 0 and torch.isfinite(loss)
+    assert m.layer.update[0].weight.grad is not None
+    with pytest.raises(ValueError, match="drift_weight"):
+        build_model("recurrent_gnn", drift_weight=-1.0)
+
+
+def test_state_drift_is_measured_per_iteration(model):
+    d = model.state_drift(collate(sample_split("test_16", 2), with_targets=False), 7)
+    assert len(d["state_norm"]) == len(d["relative_change"]) == 7
+    assert all(x >= 0 for x in d["relative_change"])
