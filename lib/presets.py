@@ -10,6 +10,9 @@ from .headline import HeadlineConfig
 from .models.train import TrainConfig
 
 _BASE = TrainConfig(steps=3000, distance_weight=1.0)
+#: The long-path regime: sparse ER, depth-first mazes and grids at n <= 16; each seed its own graphs.
+_SHORT_PATHS = TrainConfig(steps=2000, distance_weight=1.0, train_split="train_short_paths",
+                           val_split="val_short_paths", own_data=True)
 
 #: The learned verifier's architecture: local terms after one min-aggregation round, edge terms
 #: averaged per receiver so the energy's scale does not grow with the degree.
@@ -31,6 +34,13 @@ PRESETS: dict[str, TrainConfig | EnergyTrainConfig] = {
                                 label="looped_gnn"),
     "looped_transformer": _BASE.replace(model="looped_transformer", model_args={"iterations": 8},
                                         label="looped_transformer"),
+    # -- recurrence in the long-path regime (notebook 02): train on short paths, own data per seed --
+    "recurrent": _SHORT_PATHS.replace(model="min_plus_gnn", label="recurrent"),
+    "recurrent_min": _SHORT_PATHS.replace(model="recurrent_gnn", model_args={"aggregation": "min", "drift_weight": 1.0},
+                                          label="recurrent_min"),
+    "recurrent_generic": _SHORT_PATHS.replace(model="recurrent_gnn",
+                                              model_args={"aggregation": "max", "drift_weight": 1.0},
+                                              label="recurrent_generic"),
     # -- energy models (notebook 04): one learned verifier, three training methods ----------
     "energy_irem": _ENERGY.replace(method="irem", label="energy_irem"),
     "energy_contrastive": _ENERGY.replace(method="contrastive", label="energy_contrastive"),
@@ -57,6 +67,9 @@ ROUTES: dict[str, str] = {
     "gnn_min": "imitation + aligned prior (min = Bellman-Ford)",
     "looped_gnn": "imitation + graph prior + test-time iterations",
     "looped_transformer": "imitation + test-time iterations",
+    "recurrent": "imitation + min-plus (Bellman-Ford-shaped) recurrence, run until it settles",
+    "recurrent_min": "imitation + aligned min prior + test-time iterations",
+    "recurrent_generic": "imitation + graph prior + test-time iterations",
     "energy_irem": "learned verifier (aligned min prior) + search",
     "energy_contrastive": "learned verifier (aligned min prior) + search",
     "energy_denoise": "learned verifier (aligned min prior) + search",

@@ -16,6 +16,17 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float]:
     return float(x.mean()), float(half)
 
 
+def wilson(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval (low, high) of a binomial proportion, e.g. exact match over graphs."""
+    if trials < 1:
+        raise ValueError("a proportion needs at least one trial")
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
 def compare(a, b, level: float = 0.95) -> dict:
     """Welch's t-test of mean(a) - mean(b), with the difference's confidence interval."""
     a, b = np.asarray(a, float), np.asarray(b, float)

@@ -13,7 +13,8 @@ from lib.determinism import set_seed
 SMALL = {"mlp": {"hidden": 32, "layers": 2}, "transformer": {"hidden": 16, "heads": 2, "layers": 2},
          "gnn": {"hidden": 16, "layers": 2}, "looped_gnn": {"hidden": 16, "iterations": 3},
          "looped_transformer": {"hidden": 16, "heads": 2, "iterations": 3},
-         "recurrent_gnn": {"hidden": 16, "iterations": 3, "drift_weight": 0.5}}
+         "recurrent_gnn": {"hidden": 16, "iterations": 3, "drift_weight": 0.5},
+         "min_plus_gnn": {"hidden": 4, "iterations": 3}}
 
 
 def permuted(g: Graph, perm: np.ndarray) -> Graph:
@@ -40,7 +41,8 @@ def test_one_interface_and_gradients(name):
     assert all(p.pi[g.source] == g.source for p, g in zip(preds, b.graphs))
 
 
-@pytest.mark.parametrize("name", ["gnn", "transformer", "looped_gnn", "looped_transformer", "recurrent_gnn"])
+@pytest.mark.parametrize("name", ["gnn", "transformer", "looped_gnn", "looped_transformer", "recurrent_gnn",
+                                  "min_plus_gnn"])
 def test_node_relabelling_permutes_the_output(name):
     set_seed(0)
     model = build_model(name, **SMALL[name]).eval()
@@ -52,7 +54,8 @@ def test_node_relabelling_permutes_the_output(name):
     assert np.allclose(a.dist, b.dist[perm], atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["gnn", "transformer", "looped_gnn", "looped_transformer", "recurrent_gnn"])
+@pytest.mark.parametrize("name", ["gnn", "transformer", "looped_gnn", "looped_transformer", "recurrent_gnn",
+                                  "min_plus_gnn"])
 def test_padding_does_not_change_predictions(name):
     """A graph's answer does not depend on what else is in its batch."""
     set_seed(0)

@@ -62,3 +62,20 @@ def test_state_drift_is_measured_per_iteration(model):
     d = model.state_drift(collate(sample_split("test_16", 2), with_targets=False), 7)
     assert len(d["state_norm"]) == len(d["relative_change"]) == 7
     assert all(x >= 0 for x in d["relative_change"])
+
+
+def test_min_plus_model_settles_and_its_states_are_shortest_path_costs():
+    """With every channel's cost equal to the weight, the min-plus states are Dijkstra's
+    distances once enough iterations have run, and more iterations change nothing."""
+    from lib.oracle import dijkstra
+
+    set_seed(0)
+    model = build_model("min_plus_gnn", hidden=2, iterations=4).eval()
+    model.edge_cost = lambda w: w.unsqueeze(1).expand(-1, 2)  # phi_c(w) = w
+    g = sample_split("maze_dfs_side8", 1)[0]
+    b = collate([g], with_targets=False)
+    h0, x = model.initial_state(b)
+    settled = model.step(h0, x, b, g.num_nodes)
+    assert torch.allclose(settled[:, 0].double(), torch.as_tensor(dijkstra(g)[0]), atol=1e-4)
+    assert torch.equal(model.step(settled, x, b, 5), settled)
+    assert model.state_drift(b, g.num_nodes + 3)["relative_change"][-1] == 0.0

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import (PROFILE_NAMES, baselines, config_for, energy_landscapes, looped_iterations, regularization,
-               search_at_test_time, sequence_models, task_distribution)
+from . import (PROFILE_NAMES, baselines, config_for, energy_landscapes, looped_iterations, recurrent_extrapolation,
+               regularization, search_at_test_time, sequence_models, task_distribution)
 
 #: Notebook stem -> the experiment modules whose configs it builds (in order).
 NOTEBOOK_EXPERIMENTS: dict[str, tuple[ModuleType, ...]] = {
     "00_the_task": (task_distribution,),
     "01_baselines": (baselines,),
-    "02_feedback_transformer": (sequence_models, looped_iterations),
+    "02_feedback_transformer": (sequence_models, looped_iterations, recurrent_extrapolation),
     "03_regularization": (regularization,),
     "04_energy_landscapes": (energy_landscapes,),
     "05_search_at_test_time": (search_at_test_time,),

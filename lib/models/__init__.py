@@ -10,6 +10,7 @@ from .base import GraphModel, ModelOutput
 from .gnn import GNN, GNNConfig
 from .looped_gnn import LoopedGNN, LoopedGNNConfig
 from .looped_transformer import LoopedTransformer, LoopedTransformerConfig
+from .min_plus_gnn import MinPlusGNN, MinPlusGNNConfig
 from .mlp import MLP, MLPConfig
 from .recurrent_gnn import RecurrentGNN, RecurrentGNNConfig
 from .transformer import NodeTransformer, TransformerConfig
@@ -21,6 +22,7 @@ MODELS: dict[str, tuple[type, type]] = {
     "looped_gnn": (LoopedGNNConfig, LoopedGNN),
     "looped_transformer": (LoopedTransformerConfig, LoopedTransformer),
     "recurrent_gnn": (RecurrentGNNConfig, RecurrentGNN),
+    "min_plus_gnn": (MinPlusGNNConfig, MinPlusGNN),
 }
 
 

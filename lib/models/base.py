@@ -45,9 +45,10 @@ def pointer_loss(batch: GraphBatch, logits: torch.Tensor) -> torch.Tensor:
 
 
 def distance_loss(batch: GraphBatch, dist: torch.Tensor) -> torch.Tensor:
-    """Smooth-L1 regression of distances on reachable nodes."""
+    """Smooth-L1 regression of distances on reachable nodes (and, for a model that marks a node
+    it has not reached yet with an infinite distance, only on the nodes it has reached)."""
     target = batch.target_dist
-    keep = torch.isfinite(target)
+    keep = torch.isfinite(target) & torch.isfinite(dist)
     return F.smooth_l1_loss(dist[keep], target[keep], beta=0.1)
 
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..batching import GraphBatch, segment_argmax
+from ..batching import GraphBatch
 from .base import ModelOutput, NodeEncodedModel
 from .gnn import AGGREGATIONS, MessagePassingLayer, PointerHead
+from .halting import run_until_stable, state_drift
 from .progressive import check_loop_config, progressive_loss
 
 
@@ -70,48 +71,20 @@ class RecurrentGNN(NodeEncodedModel):
         once its predicted pointers have not changed for ``halt_patience`` iterations, with
         ``iterations`` as the cap; the output then carries the iterations each graph used."""
         k = iterations or self.cfg.iterations
-        h, x = self.initial_state(batch)
         if not halt:
+            h, x = self.initial_state(batch)
             return self.readout(self.step(h, x, batch, k), batch)
-        h, used = self._run_until_stable(h, x, batch, k)
+        h, used = run_until_stable(self, batch, k, self.cfg.halt_patience)
         out = self.readout(h, batch)
         out.iterations = used
         return out
 
-    def _pointers(self, h: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
-        return segment_argmax(self.pointer(h, batch), batch.cand_dst, batch.num_nodes)
+    def pointer_logits(self, h: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
+        return self.pointer(h, batch)
 
-    def _run_until_stable(self, h, x, batch: GraphBatch, cap: int) -> tuple[torch.Tensor, torch.Tensor]:
-        used = torch.zeros(batch.num_graphs, dtype=torch.long, device=h.device)
-        running = torch.ones(batch.num_graphs, dtype=torch.bool, device=h.device)
-        still = torch.zeros(batch.num_graphs, dtype=torch.long, device=h.device)  # iterations without a change
-        previous = self._pointers(h, batch)
-        for t in range(1, cap + 1):
-            active = running[batch.node_graph].unsqueeze(1)
-            h = torch.where(active, self.layer(h, batch, extra=x), h)
-            used = torch.where(running, torch.full_like(used, t), used)
-            current = self._pointers(h, batch)
-            changes = torch.zeros(batch.num_graphs, device=h.device).index_add_(
-                0, batch.node_graph, (current != previous).float())
-            still = torch.where(changes > 0, torch.zeros_like(still), still + 1)
-            running = running & (still < self.cfg.halt_patience)
-            previous = current
-            if not bool(running.any()):
-                break
-        return h, used
-
-    @torch.no_grad()
     def state_drift(self, batch: GraphBatch, iterations: int) -> dict[str, list[float]]:
-        """Per iteration t = 1..iterations: the mean node-state norm and the mean relative change
-        ||h_t - h_{t-1}|| / ||h_{t-1}|| (measured, so drift is shown rather than assumed)."""
-        h, x = self.initial_state(batch)
-        norms, changes = [], []
-        for _ in range(iterations):
-            nxt = self.layer(h, batch, extra=x)
-            changes.append(float(((nxt - h).norm(dim=1) / h.norm(dim=1).clamp(min=1e-8)).mean()))
-            norms.append(float(nxt.norm(dim=1).mean()))
-            h = nxt
-        return {"state_norm": norms, "relative_change": changes}
+        """Measured state norm and per-iteration change (see `lib.models.halting.state_drift`)."""
+        return state_drift(self, batch, iterations)
 
     # -- training --------------------------------------------------------------------------------
     def loss(self, batch: GraphBatch, distance_weight: float = 0.0, **kw):
