@@ -105,12 +105,14 @@ class SearchExplorer:
         learned = float(getattr(self.solver.model, "step_size", 0.1))
         t = w.IntSlider(value=steps, min=0, max=steps, description="step", continuous_update=True)
         options = sorted({round(learned, 4), *lrs})
-        lr = w.SelectionSlider(options=[(f"{v:g}" + (" (learned)" if v == round(learned, 4) else ""), v)
-                                        for v in options], value=round(learned, 4), description="step size")
+        # the slider's readout is narrow: the learned value is marked with a star and named below
+        lr = w.SelectionSlider(options=[(f"{v:g}" + ("*" if v == round(learned, 4) else ""), v) for v in options],
+                               value=round(learned, 4), description="step size")
         noise = w.SelectionSlider(options=[(str(v), v) for v in noises], description="noise")
         out = w.Output()
         status = w.HTML()
         status.add_class("search-status")
+        note = w.HTML(f"<small>step size {round(learned, 4):g}* is the model's learned step.</small>")
 
         def redraw(*_):
             fig = self.figure(t.value, lr.value, noise.value or None)
@@ -123,4 +125,4 @@ class SearchExplorer:
         for control in (t, lr, noise):
             control.observe(redraw, names="value")
         redraw()
-        return w.VBox([w.HBox([t, lr, noise]), status, out])
+        return w.VBox([w.HBox([t, lr, noise]), note, status, out])

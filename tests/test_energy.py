@@ -127,3 +127,22 @@ def test_search_explorer_status_line_follows_the_step_slider():
     assert step.value == 4 and status.value.startswith("step 4:")
     step.value = 1
     assert status.value.startswith("step 1:")
+    size = next(c for c in view.children[0].children if c.description == "step size")
+    learned = [label for label, _ in size.options if label.endswith("*")]
+    assert len(learned) == 1 and len(learned[0]) <= 8  # short enough for the slider's readout
+    assert any(f"{learned[0]} is the model's learned step" in getattr(c, "value", "") for c in view.children)
+
+
+def test_hard_negatives_are_the_generators_wrong_proposals(one_thread):
+    """The false-certificate rate counts wrong proposals at or below the validation threshold."""
+    import dataclasses
+
+    from lib.experiments import energy_landscapes as study
+
+    cfg = dataclasses.replace(study.PROFILES["smoke"], methods=("residual",), auc_splits=("test_16",))
+    runs = study.train_all(cfg)
+    hard = study.hard_negatives(runs, cfg)
+    assert list(hard.columns[:5]) == ["method", "seed", "split", "graphs", "wrong proposals"]
+    row = hard.iloc[0]
+    assert row.graphs == cfg.hard_graphs and 0 <= row["wrong proposals"] <= row.graphs
+    assert np.isnan(row["false certificates"]) or 0.0 <= row["false certificates"] <= 1.0

@@ -16,7 +16,7 @@ from ..energy.candidates import corrupt, decode, target_candidate
 from ..metrics import evaluate_predictions
 from ..findings import findings_row
 from ..oracle import verify
-from ..presets import ROUTES
+from ..presets import ROUTES, preset
 from ..samplers import sample_split
 from ..sweep import run_sweep
 from ..widgets import SearchExplorer
@@ -37,6 +37,8 @@ class EnergyStudyConfig:
     eval_graphs: int = 32  # graphs per split for accuracy
     auc_graphs: int = 32  # graphs per split for the verifier's ROC-AUC
     auc_splits: tuple[str, ...] = ("test_16", "test_64", "test_128")  # splits for calibration
+    hard_generator: str = "looped_gnn"  # preset whose own outputs are the hard negatives (trained in 02)
+    hard_graphs: int = 256  # graphs per split for the hard negatives
     workers: int | None = None  # training processes (None: one per core)
     device: str = "auto"  # "auto", "cpu" or "cuda"
 
@@ -47,7 +49,8 @@ class EnergyStudyConfig:
 PROFILES = {
     "full": EnergyStudyConfig(),
     "smoke": EnergyStudyConfig(seeds=(0,), steps=6, train_graphs=32, search_steps=(0, 4), splits=("test_16", "maze_64"),
-                               eval_graphs=3, auc_graphs=3, auc_splits=("test_16", "test_64"), workers=1),
+                               eval_graphs=3, auc_graphs=3, auc_splits=("test_16", "test_64"), hard_generator="tiny",
+                               hard_graphs=4, workers=1),
 }
 
 
@@ -132,6 +135,44 @@ def verifier_auc(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
             rows.append({"method": run.config.method, "seed": run.config.seed, "split": split,
                          "auc": _auc(pos, neg) if len(pos) and len(neg) else np.nan,
                          "paired": paired_win_rate(s)})
+    return pd.DataFrame(rows)
+
+
+@torch.no_grad()
+def hard_negative_scores(run, generator, split: str, num_graphs: int) -> pd.DataFrame:
+    """Per graph: the verifier's energy of the truth and of the generator's own proposal (its
+    predicted distances), and whether that proposal decodes to a wrong tree (a hard negative)."""
+    graphs = sample_split(split, num_graphs)
+    batch = collate(graphs)
+    kind = run.config.energy_config.candidate
+    if kind != "distance":
+        raise ValueError(f"hard negatives need a distance verifier; {run.name} scores {kind!r} candidates")
+    proposal = generator.model("cpu")(batch).dist
+    energy = run.model("cpu")
+    truth_e, prop_e = energy(batch, target_candidate(batch, kind)).numpy(), energy(batch, proposal).numpy()
+    wrong = [evaluate_predictions([g], [p])["exact_match"] < 1 for g, p in zip(graphs, decode(batch, kind, proposal))]
+    return pd.DataFrame({"split": split, "graph": range(len(graphs)), "truth_energy": truth_e,
+                         "proposal_energy": prop_e, "proposal_wrong": wrong})
+
+
+def hard_negatives(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
+    """Each verifier against the generator of the same seed: ROC-AUC of -energy separating truths
+    from the generator's wrong proposals, and the false-certificate rate, the share of wrong
+    proposals the verifier accepts at a threshold set on the validation split (the 95th
+    percentile of the truths' energies there, so 5% of correct answers would be refused)."""
+    rows = []
+    for run in runs:
+        gen = run_sweep([preset(cfg.hard_generator, seed=run.config.seed)], workers=1, device=cfg.device,
+                        desc="hard-negative generator", progress=False)[0]
+        val = hard_negative_scores(run, gen, "val", min(cfg.hard_graphs, 64))
+        threshold = float(np.quantile(val.truth_energy, 0.95))
+        for split in cfg.auc_splits:
+            s = hard_negative_scores(run, gen, split, cfg.hard_graphs)
+            bad = s[s.proposal_wrong]
+            rows.append({"method": run.config.method, "seed": run.config.seed, "split": split,
+                         "graphs": len(s), "wrong proposals": len(bad),
+                         "auc": _auc(-s.truth_energy.to_numpy(), -bad.proposal_energy.to_numpy()) if len(bad) else np.nan,
+                         "false certificates": float((bad.proposal_energy <= threshold).mean()) if len(bad) else np.nan})
     return pd.DataFrame(rows)
 
 
