@@ -34,7 +34,7 @@ def cmd_evaluate(args) -> dict:
     if not graphs:
         raise ValueError(f"{args.data} holds no graphs")
     options = {k: v for k, v in (("iterations", args.iterations), ("search_steps", args.search_steps),
-                                 ("device", args.device), ("halt", args.halt or None)) if v is not None}
+                                 ("device", args.device), ("halt", getattr(args, "halt", False) or None)) if v is not None}
     solver = get_solver(args.solver, **options)
     result = evaluate_predictions(graphs, solver.solve(graphs))
     result = {"solver": args.solver, "data": str(args.data), **result,
