@@ -2,7 +2,8 @@
 #   make report   build .venv if needed, run every notebook (full profile), regenerate figures/
 #   make test     build .venv if needed, run the unit tests, then smoke-run every notebook under nbval
 #   make test-browser   install Chromium + Playwright if missing, run the end-to-end browser tests
-# Options: NB=01 (one notebook, or a comma list), DRY=1 (report: print the plan only),
+# Options: NB=01 (one notebook, or a comma list), DRY=1 (report: print the plan only), PROFILE=long
+#   (report: also the sweeps kept out of the 90-minute full report),
 #          PYTHON=python3.11 (interpreter for the venv).
 
 PYTHON ?= python3
@@ -13,6 +14,7 @@ STAMP  := $(VENV)/.installed
 SMOKE  := build/smoke
 NBARG  := $(if $(NB),--nb $(NB),)
 DRYARG := $(if $(DRY),--dry-run,)
+PROFILE ?= full
 # Everything a test writes goes under build/: the committed figures/, results/ and README stay
 # untouched (`.ci/run` checks that `git status` is clean afterwards).
 scratch = LAB_RUNS_DIR=$(CURDIR)/$(1)/runs LAB_FIGURES_DIR=$(CURDIR)/$(1)/figures LAB_RESULTS_DIR=$(CURDIR)/$(1)/results
@@ -58,7 +60,7 @@ test-browser: browser-deps
 
 # Runs the notebooks (each shows its cell progress and time), then writes report/index.html.
 report: env
-	$(PY) -m lib report --profile full $(NBARG) $(DRYARG)
+	$(PY) -m lib report --profile $(PROFILE) $(NBARG) $(DRYARG)
 	$(if $(DRY),,$(PY) -m lib.html_report)
 
 html: env

@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     bn.set_defaults(func=cmd_bench)
 
     rp = sub.add_parser("report", help="run the notebooks through papermill")
-    rp.add_argument("--profile", default="full", help="'full' (the committed report) or 'smoke' (tests)")
+    rp.add_argument("--profile", default="full", help="'full' (the committed report), 'long' (full plus the sweeps kept out of it for time) "
+                    "or 'smoke' (tests)")
     rp.add_argument("--nb", action="append", default=None, help="notebook number or stem (repeatable)")
     rp.add_argument("--out", default=None, help="write executed copies here instead of in place")
     rp.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the project's)")

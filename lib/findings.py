@@ -77,7 +77,7 @@ def table(folder: Path | None = None) -> pd.DataFrame:
     for p in sorted(folder.glob("[0-9][0-9]_*.json")):  # one file per notebook, not report_timing.json
         data = json.loads(p.read_text())
         profile = data.get("profile") if isinstance(data, dict) else None
-        if profile != "full":
+        if profile not in ("full", "long"):
             raise ValueError(f"{p} holds results of profile {profile!r}, not 'full': the findings table is built "
                              "only from the full report (`make report`); smoke runs write under build/")
         rows += data["rows"]

@@ -32,7 +32,9 @@ ARCHITECTURES = {
     "untied shallow": ("gnn", {"layers": 1}),
 }
 
-#: Explicit regularizers and their strengths: name -> (TrainConfig or model field, values).
+#: Explicit regularizers and their strengths: name -> (TrainConfig or model field, values). The
+#: full report runs the first strength of each; the long profile runs all of them, and early
+#: stopping, which changed OOD accuracy by at most 0.1 points in every measurement so far.
 REGULARIZERS = {
     "weight decay": ("weight_decay", (0.1, 1.0)),
     "dropout": ("dropout", (0.1, 0.3)),
@@ -48,6 +50,7 @@ class RegularizationConfig:
     steps: int = 1500  # optimizer steps per run
     train_graphs: int = 1000  # training-set size
     regularized: tuple[str, ...] = ("tied", "untied")  # architectures that get the regularizer sweep
+    all_strengths: bool = False  # every strength of every regularizer and early stopping (else the first of each)
     eval_graphs: int = 64  # graphs per evaluation split
     train_eval_graphs: int = 256  # training graphs re-scored for the training accuracy
     sharpness_rho: float = 0.05  # relative size of the random weight perturbations
@@ -59,6 +62,7 @@ class RegularizationConfig:
 
 PROFILES = {
     "full": RegularizationConfig(),
+    "long": RegularizationConfig(all_strengths=True),
     "smoke": RegularizationConfig(seeds=(0, 1), hidden=8, steps=8, train_graphs=32, eval_graphs=4,
                                   regularized=("tied",), train_eval_graphs=8, sharpness_draws=2, iterations=(1, 6),
                                   workers=1),
@@ -75,7 +79,9 @@ def configurations(cfg: RegularizationConfig) -> dict[str, TrainConfig]:
         if arch not in cfg.regularized:
             continue
         for reg, (field, values) in REGULARIZERS.items():
-            for v in values:
+            if not cfg.all_strengths and field == "early_stopping":
+                continue
+            for v in (values if cfg.all_strengths else values[:1]):
                 name = f"{arch} + {reg}" + ("" if v is True else f" {v}")
                 if field == "dropout":
                     out[name] = base.replace(model_args={**base.model_args, "dropout": v})
