@@ -17,6 +17,7 @@ from ..metrics import evaluate_predictions
 from ..findings import findings_row
 from ..oracle import verify
 from ..presets import ROUTES, preset
+from ..runs import evaluation_key
 from ..samplers import sample_split
 from ..sweep import run_sweep
 from ..widgets import SearchExplorer
@@ -155,6 +156,14 @@ def hard_negative_scores(run, generator, split: str, num_graphs: int) -> pd.Data
                          "proposal_energy": prop_e, "proposal_wrong": wrong})
 
 
+def _cached_hard_scores(run, generator, split: str, num_graphs: int) -> pd.DataFrame:
+    """`hard_negative_scores`, cached in the verifier run's evaluations."""
+    key = evaluation_key(study="hard_negatives", generator=generator.name, split=split, graphs=num_graphs)
+    rows = run.cached_evaluation(key, lambda: {"rows": hard_negative_scores(run, generator, split, num_graphs)
+                                               .astype({"proposal_wrong": bool}).to_dict("records")})["rows"]
+    return pd.DataFrame(rows, columns=["split", "graph", "truth_energy", "proposal_energy", "proposal_wrong"])
+
+
 def hard_negatives(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
     """Each verifier against the generator of the same seed: ROC-AUC of -energy separating truths
     from the generator's wrong proposals, and the false-certificate rate, the share of wrong
@@ -164,10 +173,10 @@ def hard_negatives(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
     for run in runs:
         gen = run_sweep([preset(cfg.hard_generator, seed=run.config.seed)], workers=1, device=cfg.device,
                         desc="hard-negative generator", progress=False)[0]
-        val = hard_negative_scores(run, gen, "val", min(cfg.hard_graphs, 64))
+        val = _cached_hard_scores(run, gen, "val", min(cfg.hard_graphs, 64))
         threshold = float(np.quantile(val.truth_energy, 0.95))
         for split in cfg.auc_splits:
-            s = hard_negative_scores(run, gen, split, cfg.hard_graphs)
+            s = _cached_hard_scores(run, gen, split, cfg.hard_graphs)
             bad = s[s.proposal_wrong]
             rows.append({"method": run.config.method, "seed": run.config.seed, "split": split,
                          "graphs": len(s), "wrong proposals": len(bad),

@@ -23,6 +23,7 @@ from ..models import model_config
 from ..models.predict import predict_graphs
 from ..oracle import dijkstra, hop_depth
 from ..presets import ROUTES, preset
+from ..runs import evaluation_key
 from ..samplers import SPLITS, sample_split
 from ..solvers import evaluate_solver, get_solver
 from ..statistics import mean_ci, wilson
@@ -46,6 +47,7 @@ class RecurrentStudyConfig:
     halt_cap: int = 1000  # most iterations a graph may use when halting
     depth_split: str = "maze_dfs_side16"  # split for iterations used against hop depth, and for state drift
     depth_graphs: int = 32  # its graphs
+    depth_cap: int = 256  # iteration cap there (16x the training count)
     workers: int | None = None  # training processes (None: one per core)
     device: str = "auto"  # "auto", "cpu" or "cuda"
 
@@ -54,7 +56,8 @@ PROFILES = {
     "full": RecurrentStudyConfig(),
     "smoke": RecurrentStudyConfig(seeds=(0,), steps=6, multiples=(1, 4), curve_splits=("val_short_paths",
                                   "maze_dfs_side8"), curve_graphs=3, halt_splits=("val_short_paths", "maze_dfs_side8"),
-                                  halt_graphs=3, halt_cap=50, depth_split="maze_dfs_side4", depth_graphs=3, workers=1),
+                                  halt_graphs=3, halt_cap=50, depth_split="maze_dfs_side4", depth_graphs=3, depth_cap=64,
+                                  workers=1),
 }
 
 
@@ -140,34 +143,37 @@ def shortcut_results(cfg: RecurrentStudyConfig) -> pd.DataFrame:
 
 
 def halting_table(results: pd.DataFrame) -> pd.DataFrame:
-    """Per variant and split: pointer accuracy (mean ± 95% CI over seeds), exact match pooled over
-    seeds with its Wilson 95% interval, mean iterations used, graphs per seed, and hop depth."""
-    rows = []
-    depth = {s: hop_depth_of(s) for s in dict.fromkeys(results.split)}
-    for (model, split), d in results.groupby(["model", "split"], sort=False):
-        acc, ci = mean_ci(d.pointer_accuracy)
-        k, n = int(d.exact.sum()), int(d.graphs.sum())
-        lo, hi = wilson(k, n)
-        rows.append({"model": model, "split": split, "n": int(d.n.iloc[0]), "hop depth": round(depth[split], 1),
-                     "graphs per seed": int(d.graphs.iloc[0]), "pointer acc. %": f"{100 * acc:.1f} ± {100 * ci:.1f}",
-                     "exact match %": f"{100 * k / n:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]",
-                     "iterations used": "—" if d.mean_iterations.isna().all()
-                     else round(float(d.mean_iterations.mean()), 1)})
-    return pd.DataFrame(rows).set_index(["model", "split"])
+    """One row per split (n, hop depth, graphs per seed); per model its exact match in %, pooled
+    over seeds, with the Wilson 95% interval, and for learned models the pointer accuracy (mean
+    over seeds) and the mean iterations used."""
+    rows = {}
+    for split, ds in results.groupby("split", sort=False):
+        row = {"n": int(ds.n.iloc[0]), "hop depth": round(hop_depth_of(split), 1), "graphs": int(ds.graphs.iloc[0])}
+        for model, d in ds.groupby("model", sort=False):
+            k, n = int(d.exact.sum()), int(d.graphs.sum())
+            lo, hi = wilson(k, n)
+            if not d.mean_iterations.isna().all():
+                row[f"{model}: pointer %"] = round(100 * float(d.pointer_accuracy.mean()), 1)
+                row[f"{model}: iterations"] = round(float(d.mean_iterations.mean()), 1)
+            row[f"{model}: exact % [95% CI]"] = f"{100 * k / n:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+        rows[split] = row
+    return pd.DataFrame(rows).T
 
 
 def iterations_vs_depth(runs: list, cfg: RecurrentStudyConfig) -> pd.DataFrame:
     """Per graph of ``depth_split``: its deepest shortest-path hop count and the iterations each
-    variant (seed 0) used before it settled."""
+    variant (seed 0) used before it settled, capped at ``depth_cap`` (cached in each run)."""
     graphs = sample_split(cfg.depth_split, cfg.depth_graphs)
     depths = [int(hop_depth(g, dijkstra(g)[1]).max()) for g in graphs]
     rows = []
     for run in runs:
         if run.config.seed != cfg.seeds[0]:
             continue
-        preds = predict_graphs(run.model(cfg.device), graphs, device=cfg.device, iterations=cfg.halt_cap, halt=True)
-        rows += [{"model": run.config.label, "hop depth": d, "iterations used": p.iterations}
-                 for d, p in zip(depths, preds)]
+        key = evaluation_key(study="iterations_vs_depth", split=cfg.depth_split, graphs=cfg.depth_graphs,
+                             cap=cfg.depth_cap)
+        used = run.cached_evaluation(key, lambda r=run: {"iterations": [p.iterations for p in predict_graphs(
+            r.model(cfg.device), graphs, device=cfg.device, iterations=cfg.depth_cap, halt=True)]})["iterations"]
+        rows += [{"model": run.config.label, "hop depth": d, "iterations used": k} for d, k in zip(depths, used)]
     return pd.DataFrame(rows)
 
 
@@ -208,9 +214,9 @@ def conclusion(curves: pd.DataFrame, halting: pd.DataFrame, shortcuts: pd.DataFr
                      "curve split.")
     settled = halting.groupby("model", sort=False).exact_match.mean()
     best = settled.idxmax()
-    lines.append(f"Best exact match when run until settled, averaged over the halting splits: {best} "
-                 f"({100 * settled[best]:.1f}%); " + ", ".join(f"{m} {100 * v:.1f}%" for m, v in settled.items()
-                                                               if m != best) + ".")
+    others = ", ".join(f"{m} {100 * v:.1f}%" for m, v in settled.items() if m != best)
+    lines.append(f"Exact match when run until settled, averaged over the halting splits: {best} "
+                 f"{100 * settled[best]:.1f}%" + (f"; {others}" if others else "") + ".")
     if shortcuts is not None and not shortcuts.empty:
         mine = halting[halting.model == best].groupby("split", sort=False).exact_match.mean()
         floor = shortcuts.groupby("split").exact_match.max()
