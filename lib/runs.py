@@ -227,6 +227,17 @@ class RunCache:
             raise KeyError(f"run name {name!r} is ambiguous: {[p.name for p in matches]}")
         return matches[0] if matches else None
 
+    def cached_result(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A computed result that belongs to no single run (a shortcut solver on a split, say),
+        kept as JSON in ``_results/`` under the hash of ``key`` and written atomically."""
+        path = self.root / "_results" / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+        if path.exists():
+            return json.loads(path.read_text())["value"]
+        value = compute()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, {"key": key, "value": value})
+        return value
+
     def clean_stale(self, older_than_s: float = 600.0) -> int:
         """Remove temporary folders left by killed runs (older than ``older_than_s``)."""
         now = time.time()

@@ -148,3 +148,16 @@ def test_own_data_gives_each_seed_its_own_training_graphs(tmp_path, monkeypatch)
     a, b = sample_split("train", 8, seed_offset=1), sample_split("train", 8, seed_offset=2)
     assert [g.num_nodes for g in a] != [g.num_nodes for g in b] or any(
         (x.weights != y.weights).any() for x, y in zip(a, b) if x.num_edges == y.num_edges)
+
+
+def test_cached_result_computes_once_and_survives_a_new_cache_object(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"pointer_accuracy": 0.5, "mean_num_nodes": 16.0}
+
+    first = RunCache(tmp_path).cached_result("solver=min_hop split=test_16", compute)
+    again = RunCache(tmp_path).cached_result("solver=min_hop split=test_16", compute)
+    assert first == again == {"pointer_accuracy": 0.5, "mean_num_nodes": 16.0} and len(calls) == 1
+    assert RunCache(tmp_path).entries() == []  # results are not runs

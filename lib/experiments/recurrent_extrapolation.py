@@ -23,7 +23,7 @@ from ..models import model_config
 from ..models.predict import predict_graphs
 from ..oracle import dijkstra, hop_depth
 from ..presets import ROUTES, preset
-from ..runs import evaluation_key
+from ..runs import RunCache, evaluation_key
 from ..samplers import SPLITS, sample_split
 from ..solvers import evaluate_solver, get_solver
 from ..statistics import mean_ci, wilson
@@ -129,12 +129,12 @@ def halting_results(runs: list, cfg: RecurrentStudyConfig) -> pd.DataFrame:
 def shortcut_results(cfg: RecurrentStudyConfig) -> pd.DataFrame:
     """The no-learning shortcuts on the same graphs, as trivial baselines (on a tree, such as a
     perfect maze, the fewest-hops tree is the shortest-path tree, so mazes alone prove little)."""
-    rows = []
+    rows, cache = [], RunCache()
     for name in ("min_hop", "nearest"):
-        solver = get_solver(name)
         for split in cfg.halt_splits:
-            graphs = sample_split(split, _eval_graphs(split, cfg.halt_graphs))
-            m = evaluate_solver(solver, graphs)
+            num = _eval_graphs(split, cfg.halt_graphs)
+            m = cache.cached_result(evaluation_key(solver=name, split=split, graphs=num),
+                                    lambda n=name, s=split, k=num: evaluate_solver(get_solver(n), sample_split(s, k)))
             rows.append({"model": f"{name} (shortcut)", "seed": 0, "split": split, "n": max(SPLITS[split].sizes),
                          "graphs": m["num_graphs"], "pointer_accuracy": m["pointer_accuracy"],
                          "exact_match": m["exact_match"], "exact": round(m["exact_match"] * m["num_graphs"]),
