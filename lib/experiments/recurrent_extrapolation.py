@@ -26,7 +26,7 @@ from ..presets import ROUTES, preset
 from ..runs import RunCache, evaluation_key
 from ..samplers import SPLITS, sample_split
 from ..solvers import evaluate_solver, get_solver
-from ..statistics import mean_ci, wilson
+from ..statistics import wilson
 from ..sweep import run_sweep
 
 

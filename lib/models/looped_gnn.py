@@ -37,8 +37,10 @@ class LoopedGNN(NodeEncodedModel):
 
     def __init__(self, cfg: LoopedGNNConfig):
         super().__init__(cfg)
+        self.recall = getattr(cfg, "recall", True)  # subclasses without the option always recall
         self.layer = MessagePassingLayer(cfg.hidden, cfg.aggregation, cfg.dropout,
-                                         extra_inputs=cfg.hidden if cfg.recall else 0)
+                                         extra_inputs=cfg.hidden if self.recall else 0,
+                                         layer_norm=getattr(cfg, "layer_norm", True))
         self.pointer = PointerHead(cfg.hidden)
         self.distance = nn.Linear(cfg.hidden, 1) if cfg.predict_distances else None
 
@@ -48,7 +50,7 @@ class LoopedGNN(NodeEncodedModel):
 
     def step(self, h: torch.Tensor, x: torch.Tensor, batch: GraphBatch, k: int) -> torch.Tensor:
         for _ in range(k):
-            h = self.layer(h, batch, extra=x if self.cfg.recall else None)
+            h = self.layer(h, batch, extra=x if self.recall else None)
         return h
 
     def readout(self, h: torch.Tensor, batch: GraphBatch) -> ModelOutput:

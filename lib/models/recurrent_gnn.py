@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from ..batching import GraphBatch
-from .base import ModelOutput, NodeEncodedModel
-from .gnn import AGGREGATIONS, MessagePassingLayer, PointerHead
+from .base import ModelOutput
+from .gnn import AGGREGATIONS
 from .halting import run_until_stable, state_drift
+from .looped_gnn import LoopedGNN
 from .progressive import check_loop_config, progressive_loss
 
 
@@ -41,29 +41,9 @@ class RecurrentGNNConfig:
         check_loop_config(self)
 
 
-class RecurrentGNN(NodeEncodedModel):
-    """h <- Layer(h, recall = x), repeated; pointers and distances read from the last state."""
-
-    def __init__(self, cfg: RecurrentGNNConfig):
-        super().__init__(cfg)
-        self.layer = MessagePassingLayer(cfg.hidden, cfg.aggregation, cfg.dropout, extra_inputs=cfg.hidden,
-                                         layer_norm=cfg.layer_norm)
-        self.pointer = PointerHead(cfg.hidden)
-        self.distance = nn.Linear(cfg.hidden, 1) if cfg.predict_distances else None
-
-    # -- the loop protocol of `progressive_loss` ------------------------------------------------
-    def initial_state(self, batch: GraphBatch) -> tuple[torch.Tensor, torch.Tensor]:
-        x = self.encode(batch.is_source.unsqueeze(1))
-        return x, x
-
-    def step(self, h: torch.Tensor, x: torch.Tensor, batch: GraphBatch, k: int) -> torch.Tensor:
-        for _ in range(k):
-            h = self.layer(h, batch, extra=x)
-        return h
-
-    def readout(self, h: torch.Tensor, batch: GraphBatch) -> ModelOutput:
-        dist = self.distance(h).squeeze(1) if self.distance is not None else None
-        return ModelOutput(self.pointer(h, batch), dist)
+class RecurrentGNN(LoopedGNN):
+    """The looped GNN's loop (h <- Layer(h, recall = x)), run until it settles if asked, with the
+    drift penalty in its loss."""
 
     # -- inference -------------------------------------------------------------------------------
     def forward(self, batch: GraphBatch, iterations: int | None = None, halt: bool = False) -> ModelOutput:
