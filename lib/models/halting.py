@@ -45,6 +45,15 @@ def run_until_stable(model, batch: GraphBatch, cap: int, patience: int,
     return h, used
 
 
+def forward_halting(model, batch: GraphBatch, iterations: int, patience: int, on: str = "pointers"):
+    """A recurrent model's output after running until each graph settles (``iterations`` as the
+    cap), carrying the iterations each graph used."""
+    h, used = run_until_stable(model, batch, iterations, patience, on)
+    out = model.readout(h, batch)
+    out.iterations = used
+    return out
+
+
 def _pointers(model, h: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
     return segment_argmax(model.pointer_logits(h, batch), batch.cand_dst, batch.num_nodes)
 

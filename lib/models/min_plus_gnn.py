@@ -23,7 +23,7 @@ from torch import nn
 
 from ..batching import GraphBatch
 from .base import GraphModel, ModelOutput, mlp
-from .halting import HALT_CRITERIA, run_until_stable, state_drift
+from .halting import HALT_CRITERIA, forward_halting, state_drift
 from .progressive import check_loop_config, progressive_loss
 
 
@@ -104,10 +104,7 @@ class MinPlusGNN(GraphModel):
         if not halt:
             h, x = self.initial_state(batch)
             return self.readout(self.step(h, x, batch, k), batch)
-        h, used = run_until_stable(self, batch, k, self.cfg.halt_patience, self.cfg.halt_on)
-        out = self.readout(h, batch)
-        out.iterations = used
-        return out
+        return forward_halting(self, batch, k, self.cfg.halt_patience, self.cfg.halt_on)
 
     def state_drift(self, batch: GraphBatch, iterations: int) -> dict[str, list[float]]:
         """Measured state norm and per-iteration change (see `lib.models.halting.state_drift`)."""

@@ -16,7 +16,7 @@ import torch
 from ..batching import GraphBatch
 from .base import ModelOutput
 from .gnn import AGGREGATIONS
-from .halting import run_until_stable, state_drift
+from .halting import forward_halting, state_drift
 from .looped_gnn import LoopedGNN
 from .progressive import check_loop_config, progressive_loss
 
@@ -54,10 +54,7 @@ class RecurrentGNN(LoopedGNN):
         if not halt:
             h, x = self.initial_state(batch)
             return self.readout(self.step(h, x, batch, k), batch)
-        h, used = run_until_stable(self, batch, k, self.cfg.halt_patience)
-        out = self.readout(h, batch)
-        out.iterations = used
-        return out
+        return forward_halting(self, batch, k, self.cfg.halt_patience)
 
     def pointer_logits(self, h: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
         return self.pointer(h, batch)
