@@ -34,7 +34,8 @@ def cmd_evaluate(args) -> dict:
     if not graphs:
         raise ValueError(f"{args.data} holds no graphs")
     options = {k: v for k, v in (("iterations", args.iterations), ("search_steps", args.search_steps),
-                                 ("device", args.device), ("halt", getattr(args, "halt", False) or None)) if v is not None}
+                                 ("device", args.device), ("halt", getattr(args, "halt", False) or None),
+                                 ("start", getattr(args, "start", None))) if v is not None}
     solver = get_solver(args.solver, **options)
     result = evaluate_predictions(graphs, solver.solve(graphs))
     result = {"solver": args.solver, "data": str(args.data), **result,
@@ -52,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--halt", action="store_true",
                     help="stop each graph once its predicted pointers stop changing (--iterations is the cap)")
     ev.add_argument("--search-steps", type=int, default=None, help="search steps (energy models)")
+    ev.add_argument("--start", default=None,
+                    help="verifier runs: where the search starts: 'far' (default), 'random', or a generator run name")
     ev.add_argument("--device", default=None, help="'auto' (default), 'cpu' or 'cuda'")
     ev.set_defaults(func=cmd_evaluate)
 

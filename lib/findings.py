@@ -21,7 +21,7 @@ from .runs import atomic_write_json
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 COLUMNS = ["approach", "route", "notebook", "seeds", "ID n=16", "OOD n=64", "OOD n=128", "exact match n=64",
-           "train s/run", "test-time cost"]
+           "graphs n=64", "train s/run", "test-time cost"]
 
 
 def pct(values) -> str:
@@ -47,6 +47,10 @@ def findings_row(approach: str, route: str, results: pd.DataFrame, test_time_cos
            "seeds": seeds if seeds is not None else (len(runs) if runs else int(results.seed.nunique())),
            "ID n=16": at("test_16"), "OOD n=64": at("test_64"), "OOD n=128": at("test_128"),
            "exact match n=64": at("test_64", "exact_match"), "test-time cost": test_time_cost}
+    count = next((c for c in ("graphs", "num_graphs") if c in results), None)
+    n64 = results[results.split == "test_64"]
+    if count and len(n64):  # evaluation graphs per seed behind the n = 64 columns
+        row["graphs n=64"] = "/".join(str(int(v)) for v in sorted(set(n64[count])))
     if runs:
         row["train s/run"] = f"{np.mean([r.metrics['train_seconds'] for r in runs]):.0f}"
     return row
@@ -81,7 +85,7 @@ def table(folder: Path | None = None) -> pd.DataFrame:
             raise ValueError(f"{p} holds results of profile {profile!r}, not 'full': the findings table is built "
                              "only from the full report (`make report`); smoke runs write under build/")
         rows += data["rows"]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=COLUMNS).fillna("—")  # a column added after a file was written
 
 
 def markdown(df: pd.DataFrame) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from .energy.config import EnergyTrainConfig
 from .headline import HeadlineConfig
 from .models.train import TrainConfig
+from .verifier.train import VerifierTrainConfig
 
 _BASE = TrainConfig(steps=3000, distance_weight=1.0)
 #: The long-path regime: sparse ER, depth-first mazes and grids at n <= 16; each seed its own graphs.
@@ -48,12 +49,19 @@ PRESETS: dict[str, TrainConfig | EnergyTrainConfig] = {
     "energy_residual": _ENERGY.replace(method="residual", residual_power=1.0, label="energy_residual"),
     # -- the headline (notebook 05): generator proposes, learned verifier + search repairs ----
     "headline": HeadlineConfig(label="headline"),
+    # -- the decisive experiment (notebook 05): verifiers learned from correct / wrong labels, each
+    #    matched to a generator of its prior (same training graphs, same number of graphs seen) --
+    "verifier_aligned": VerifierTrainConfig(model="min_plus_verifier", generator="recurrent", label="verifier_aligned"),
+    "verifier_generic": VerifierTrainConfig(model="generic_verifier", generator="recurrent_generic",
+                                            label="verifier_generic"),
     # -- a seconds-long config for tests and smoke runs ---------------------------------------
     "tiny": TrainConfig(model="gnn", model_args={"hidden": 16, "layers": 2}, train_graphs=64, steps=20,
                         batch_size=8, eval_every=10, val_graphs=8, label="tiny"),
     "energy_residual_tiny": _ENERGY.replace(method="residual", residual_power=1.0, energy_args={**_ENERGY_ARGS,
                                             "hidden": 8}, train_graphs=32, steps=6, batch_size=8, eval_every=3,
                                             val_graphs=4, label="energy_residual_tiny"),
+    "verifier_tiny": VerifierTrainConfig(model_args={"hidden": 4}, train_graphs=16, steps=4, batch_size=4,
+                                         eval_every=2, val_graphs=4, label="verifier_tiny"),
 }
 
 
@@ -75,6 +83,8 @@ ROUTES: dict[str, str] = {
     "energy_denoise": "learned verifier (aligned min prior) + search",
     "energy_residual": "learned verifier (aligned min prior) + search",
     "headline": "generator + learned verifier (aligned min prior) + search",
+    "verifier_aligned": "learned verifier (aligned min-plus prior, from labels) + parallel parent moves",
+    "verifier_generic": "learned verifier (graph prior, from labels) + parallel parent moves",
     "tiny": "imitation + graph prior",
 }
 

@@ -7,14 +7,15 @@ and finding a run of any kind go through here (the CLI, sweeps, solvers and note
 | sequence | `sequence.train.SeqTrainConfig` | `sequence.train.SequenceRun` | `sequence.train.train_sequence` |
 | energy | `energy.config.EnergyTrainConfig` | `energy.train.EnergyRun` | `energy.train.train_energy` |
 | headline | `headline.HeadlineConfig` | `headline.HeadlineRun` | `train_headline` (below) |
+| verifier | `verifier.train.VerifierTrainConfig` | `verifier.train.VerifierRun` | `verifier.train.train_verifier`, with its generator preset trained first |
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from .energy.train import EnergyRun, train_energy
 from .headline import HeadlineConfig, HeadlineRun, record_headline
@@ -22,6 +23,7 @@ from .models.train import Run, train
 from .presets import preset
 from .runs import RunCache, kind_of, run_kind
 from .sequence.train import SequenceRun, train_sequence
+from .verifier.train import VerifierRun, train_verifier
 
 
 @dataclass(frozen=True)
@@ -85,12 +87,28 @@ def load_headline_run(path: Path) -> HeadlineRun:
     return run
 
 
+def train_verifier_with_generator(cfg, cache: RunCache | None = None, device: str = "auto", progress: bool = True):
+    """Train (or load) the verifier's matched generator preset first, then the verifier."""
+    gen = train_any(preset(cfg.generator, seed=cfg.seed), cache, device, False) if cfg.generator else None
+    return train_verifier(cfg, cache, device, progress, generator=gen)
+
+
 KINDS: dict[str, RunKind] = {
     "graph": RunKind(Run.load, train),
     "sequence": RunKind(SequenceRun.load, train_sequence),
     "energy": RunKind(EnergyRun.load, train_energy),
     "headline": RunKind(load_headline_run, train_headline),
+    "verifier": RunKind(VerifierRun.load, train_verifier_with_generator),
 }
 
-__all__ = ["KINDS", "RunKind", "train_any", "load_any_run", "find_run", "list_runs", "train_headline",
-           "headline_parts"]
+__all__ = [
+    "KINDS",
+    "RunKind",
+    "find_run",
+    "headline_parts",
+    "list_runs",
+    "load_any_run",
+    "train_any",
+    "train_headline",
+    "train_verifier_with_generator",
+]

@@ -177,6 +177,7 @@ SPLITS: dict[str, Split] = {
                                    description=f"{fam.replace('_', ' ')} {side}x{side} (hop depth grows with the side)")
         for i, fam in enumerate(["maze_dfs", "grid"]) for j, side in enumerate((4, 8, 16, 32))
     },
+    "tree_256": Split(500, (256,), family="tree", description="uniform random tree, n = 256 (deep, no cycles)"),
 }
 
 

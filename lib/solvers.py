@@ -6,7 +6,8 @@ its own solver).
 
 from __future__ import annotations
 
-from typing import Callable, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -79,6 +80,11 @@ def get_solver(name: str, **options) -> Solver:
         return SOLVERS[name]()
     run = find_run(name)
     if run is not None:
+        start = options.get("start")
+        if isinstance(start, str) and start not in ("far", "random"):  # a verifier's search from a generator run
+            options["start"] = find_run(start)
+            if options["start"] is None:
+                raise ValueError(f"unknown search start {start!r}: 'far', 'random' or a generator run name")
         return run.solver(**options)
     raise KeyError(
         f"unknown solver {name!r}: choose one of {sorted(SOLVERS)} or a run name listed by "

@@ -126,3 +126,61 @@ class SearchExplorer:
             control.observe(redraw, names="value")
         redraw()
         return w.VBox([w.HBox([t, lr, noise]), note, status, out])
+
+
+class MovesExplorer:
+    """Replay the parallel local search of `lib.search.parallel_moves` on one graph, one frame per
+    round: the pointers read out at that round (wrong ones in red) beside the verifier's energy.
+    The search runs once per start and is cached; moving the round slider only redraws."""
+
+    def __init__(self, verifier, graph: Graph, name: str = "", seed: int = 0):
+        self.verifier, self.graph, self.name, self.seed = verifier, graph, name, seed
+        self._cache: dict[str, tuple[Trajectory, list[Prediction]]] = {}
+
+    def run(self, start: str = "far") -> tuple[Trajectory, list[Prediction]]:
+        if start not in self._cache:
+            import torch
+
+            from .batching import collate
+            from .search.parallel_moves import best_options, parallel_descent, start_candidate
+            batch = collate([self.graph], with_targets=False)
+            found = parallel_descent(self.verifier, batch, start_candidate(batch, start, torch.Generator().manual_seed(
+                self.seed)), record=True)
+            preds = []
+            for y in found.states:
+                with torch.no_grad():
+                    best, _, _ = best_options(self.verifier, batch, y)
+                pi = torch.where(batch.is_source > 0, torch.arange(batch.num_nodes), batch.cand_src[best])
+                preds.append(Prediction(pi.numpy().astype(np.int64), y.numpy().astype(np.float64)))
+            traj = Trajectory(found.states, torch.stack(found.energies).reshape(len(found.states), 1))
+            self._cache[start] = (traj, preds)
+        return self._cache[start]
+
+    def figure(self, t: int, start: str = "far") -> Figure:
+        traj, preds = self.run(start)
+        return render_search_step(self.graph, traj, preds, t, title=f"{self.name}: parallel parent moves, {start} start"
+                                  f" (round {min(t, traj.steps)} of {traj.steps})")
+
+    def widget(self, starts=("far", "random")):
+        """A round slider (redraw only) and a start selector (one search per start, then cached)."""
+        import ipywidgets as w
+        from IPython.display import display
+
+        start = w.ToggleButtons(options=list(starts), description="start")
+        t = w.IntSlider(value=0, min=0, max=self.run(starts[0])[0].steps, description="round")
+        out, status = w.Output(), w.HTML()
+        status.add_class("search-status")
+
+        def redraw(*_):
+            t.max = self.run(start.value)[0].steps
+            fig = self.figure(t.value, start.value)
+            status.value = html.escape(fig.axes[0].get_title())
+            with out:
+                out.clear_output(wait=True)
+                display(fig)
+            plt.close(fig)
+
+        for control in (t, start):
+            control.observe(redraw, names="value")
+        redraw()
+        return w.VBox([w.HBox([t, start]), status, out])

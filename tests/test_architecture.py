@@ -89,7 +89,7 @@ def test_no_file_in_lib_is_longer_than_the_limit(path):
 def test_every_run_kind_trains_and_loads():
     from lib.run_kinds import KINDS
 
-    assert set(KINDS) == {"graph", "sequence", "energy", "headline"}
+    assert set(KINDS) == {"graph", "sequence", "energy", "headline", "verifier"}
 
 
 def test_energy_objectives_cover_every_method():

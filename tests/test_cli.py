@@ -97,3 +97,20 @@ def test_evaluate_halts_a_recurrent_run_and_reports_its_iterations(capsys, tmp_p
                               batch_size=4, eval_every=2, val_graphs=4), progress=False)
     code, _, err = run(capsys, "evaluate", "--solver", plain.name, "--data", str(path), "--halt")
     assert code == 2 and "does not take --halt" in err
+
+
+def test_evaluate_searches_with_a_verifier_run_from_a_chosen_start(capsys, tmp_path, one_thread):
+    from lib.presets import preset
+    from lib.run_kinds import train_any
+
+    ver = train_any(preset("verifier_tiny"), progress=False)
+    gen = train_any(preset("tiny"), progress=False)
+    path = write_jsonl(sample_split("salsa_delaunay_160", 2), tmp_path / "sparse.jsonl")
+    for start in ("far", "random", gen.name):
+        code, out, _ = run(capsys, "evaluate", "--solver", ver.name, "--data", str(path), "--start", start)
+        result = json.loads(out)
+        assert code == 0 and result["num_graphs"] == 2 and result["max_iterations"] <= 160
+    code, _, err = run(capsys, "evaluate", "--solver", ver.name, "--data", str(path), "--iterations", "3")
+    assert code == 2 and "does not take --iterations" in err
+    code, _, err = run(capsys, "evaluate", "--solver", ver.name, "--data", str(path), "--start", "nowhere")
+    assert code == 2 and "unknown search start" in err

@@ -1,0 +1,198 @@
+"""Notebook 05, the decisive experiment: does a verifier learned from data, plus a search that runs
+until the verifier is satisfied, beat imitation when both routes get the same help?
+
+For each prior, a generator and a verifier train on the same graphs (short paths, each seed its own)
+and see the same number of training graphs:
+
+| prior | generator | verifier |
+|---|---|---|
+| aligned | `recurrent` (min-plus recurrence, run until it settles) | `verifier_aligned` (min-plus messages) |
+| generic | `recurrent_generic` (max-aggregation recurrence) | `verifier_generic` (max-aggregation MLP messages) |
+
+The verifier learns from correct / wrong labels only (`lib.verifier.train`). Its search is the
+parallel parent moves of `lib.search.parallel_moves`, run to a fixed point or to a cap of n rounds,
+from the far start (no generator), from the generator's output, and from a random start. The exact
+checker under the same search is the ceiling. Every split states n, hop depth and graph count; exact
+match carries a Wilson 95% interval.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..metrics import evaluate_predictions, graph_scores
+from ..oracle import dijkstra, hop_depth
+from ..presets import preset
+from ..runs import RunCache
+from ..samplers import SPLITS, sample_split
+from ..sweep import run_sweep
+from ..verifier.exact_checker import ExactChecker
+from ..verifier.solver import VerifierSolver
+
+PRIORS = ("aligned", "generic")
+GENERATORS = {"aligned": "recurrent", "generic": "recurrent_generic"}
+VERIFIERS = {"aligned": "verifier_aligned", "generic": "verifier_generic"}
+#: Route labels; "parent moves" names the hand-written move set of the search.
+ROUTE_LABELS = {
+    "imitation": "imitation: generator alone",
+    "verifier_far": "learned verifier + parent moves, far start",
+    "verifier_generator": "learned verifier + parent moves, from the generator",
+    "verifier_random": "learned verifier + parent moves, random start",
+    "checker_far": "exact checker + parent moves, far start (ceiling)",
+    "checker_random": "exact checker + parent moves, random start (ceiling)",
+}
+
+
+@dataclass(frozen=True)
+class DecisiveConfig:
+    seeds: tuple[int, ...] = (0, 1, 2)  # training seeds of both routes (each draws its own graphs)
+    splits: tuple[str, ...] = ("test_16", "test_64", "test_128", "salsa_er_160", "salsa_ws_160",
+                               "salsa_delaunay_160", "salsa_er_800", "salsa_ws_800", "salsa_delaunay_800",
+                               "salsa_er_1600", "salsa_ws_1600", "salsa_delaunay_1600", "maze_dfs_side8",
+                               "maze_dfs_side16", "tree_64", "tree_256")
+    graphs: int = 256  # graphs per split (64 at n >= 800)
+    generic_graphs: int = 256  # graphs per split for the generic verifier's search (O(sum of squared degrees) a round)
+    table_split: str = "test_64"  # the split of the 2 x 2 table
+    steps: int | None = None  # override both routes' optimizer steps (None: the presets')
+    workers: int | None = None  # training processes (None: one per core)
+    device: str = "cpu"
+
+
+PROFILES = {
+    "full": DecisiveConfig(),
+    "smoke": DecisiveConfig(seeds=(0,), splits=("test_16", "maze_dfs_side4"), graphs=3, generic_graphs=2,
+                            table_split="test_16", steps=4, workers=1),
+}
+
+
+def num_graphs(split: str, cfg: DecisiveConfig, generic: bool = False) -> int:
+    """The rules of evidence: ``graphs`` per split, 64 at n >= 800 (fewer for the generic search)."""
+    n = min(cfg.graphs, 64) if max(SPLITS[split].sizes) >= 800 else cfg.graphs
+    return min(n, cfg.generic_graphs) if generic else n
+
+
+def training_configs(cfg: DecisiveConfig) -> list:
+    """Both parts of both priors, per seed. With ``steps`` overridden (the smoke profile) the verifiers
+    train without generator negatives, which would need the presets' full generators."""
+    changes = {} if cfg.steps is None else {"steps": cfg.steps, "eval_every": max(1, cfg.steps // 2), "val_graphs": 4}
+    generators = [preset(GENERATORS[p], seed=s, **changes) for p in PRIORS for s in cfg.seeds]
+    verifiers = [preset(VERIFIERS[p], seed=s, **changes, **({} if cfg.steps is None else {"generator": ""}))
+                 for p in PRIORS for s in cfg.seeds]
+    return generators + verifiers
+
+
+def train_all(cfg: DecisiveConfig) -> dict[tuple[str, str, int], object]:
+    """{(part, prior, seed): run} for part in ("generator", "verifier")."""
+    configs = training_configs(cfg)
+    runs = run_sweep(configs, workers=cfg.workers, device=cfg.device, desc="decisive experiment")
+    by_label = {(c.label, c.seed): r for c, r in zip(configs, runs)}
+    out = {}
+    for prior in PRIORS:
+        for s in cfg.seeds:
+            out["generator", prior, s] = by_label[GENERATORS[prior], s]
+            out["verifier", prior, s] = by_label[VERIFIERS[prior], s]
+    return out
+
+
+def split_facts(split: str, graphs) -> dict:
+    """n, mean deepest hop count and mean degree of a split's evaluation graphs."""
+    return {"n": int(np.mean([g.num_nodes for g in graphs])),
+            "hop_depth": float(np.mean([hop_depth(g, g.pi).max() for g in graphs])),
+            "mean_degree": float(np.mean([len(g.senders) / g.num_nodes for g in graphs]))}
+
+
+def _score(graphs, preds, seconds: float, solver=None) -> dict:
+    m = evaluate_predictions(graphs, preds)
+    right = [graph_scores(g, p)["correct"] == graph_scores(g, p)["total"] for g, p in zip(graphs, preds)]
+    out = {"exact": int(sum(right)), "graphs": len(graphs), "pointer_accuracy": m["pointer_accuracy"],
+           "seconds_per_graph": seconds / len(graphs),
+           "rounds": [p.iterations for p in preds], "depth": [int(hop_depth(g, g.pi).max()) for g in graphs]}
+    if solver is not None:
+        accepted = np.array(solver.last_accepted)
+        out.update(settled=float(np.mean(solver.last_settled)), accepted=int(accepted.sum()),
+                   false_certificates=int((accepted & ~np.array(right)).sum()))
+    return out
+
+
+def _solve(route: str, prior: str, runs: dict, seed: int, graphs) -> dict:
+    gen = runs.get(("generator", prior, seed))
+    t0 = time.perf_counter()
+    if route == "imitation":
+        kw = {"halt": True} if gen.config.model == "min_plus_gnn" else {}
+        preds = gen.solver("cpu", **kw).solve(graphs)
+        return _score(graphs, preds, time.perf_counter() - t0)
+    verifier = ExactChecker() if route.startswith("checker") else runs["verifier", prior, seed].model("cpu")
+    start = route.split("_", 1)[1]
+    solver = VerifierSolver(verifier, start=gen if start == "generator" else start, device="cpu", seed=seed)
+    preds = solver.solve(graphs)
+    return _score(graphs, preds, time.perf_counter() - t0, solver)
+
+
+def results(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> pd.DataFrame:
+    """One row per (split, route, prior, seed), cached per cell in the run cache."""
+    cache = cache or RunCache()
+    rows = []
+    for split in cfg.splits:
+        for prior in PRIORS:
+            for seed in cfg.seeds:
+                for route in ROUTE_LABELS:
+                    if route.startswith("checker") and (prior != "aligned" or seed != cfg.seeds[0]):
+                        continue  # the checker has no prior and no seed: one row per split
+                    generic_search = prior == "generic" and route.startswith("verifier")
+                    n = num_graphs(split, cfg, generic_search)
+                    parts = [runs["generator", prior, seed].name]
+                    if route.startswith("verifier"):
+                        parts.append(runs["verifier", prior, seed].name)
+                    key = f"decisive|{split}|{n}|{route}|{'|'.join(parts)}"
+
+                    def compute(split=split, n=n, route=route, prior=prior, seed=seed):
+                        graphs = sample_split(split, n)
+                        return {**split_facts(split, graphs), **_solve(route, prior, runs, seed, graphs)}
+
+                    r = cache.cached_result(key, compute)
+                    rows.append({"split": split, "route": route, "prior": "none" if route.startswith("checker")
+                                 else prior, "seed": seed, **r})
+    df = pd.DataFrame(rows)
+    return df[[c for c in RESULT_COLUMNS if c in df]]  # one order, fresh or read back from the cache
+
+
+RESULT_COLUMNS = ["split", "route", "prior", "seed", "n", "hop_depth", "mean_degree", "graphs", "exact",
+                  "pointer_accuracy", "rounds", "depth", "settled", "accepted", "false_certificates",
+                  "seconds_per_graph"]
+
+
+def dijkstra_seconds(split: str, n: int) -> float:
+    """Wall time per graph of the exact Dijkstra (SciPy) on a split's graphs."""
+    graphs = sample_split(split, n)
+    t0 = time.perf_counter()
+    for g in graphs:
+        dijkstra(g)
+    return (time.perf_counter() - t0) / len(graphs)
+
+
+__all__ = [
+    "GENERATORS",
+    "PRIORS",
+    "PROFILES",
+    "RESULT_COLUMNS",
+    "ROUTE_LABELS",
+    "VERIFIERS",
+    "DecisiveConfig",
+    "dijkstra_seconds",
+    "explorer",
+    "results",
+    "split_facts",
+    "train_all",
+    "training_configs",
+]
+
+
+def explorer(runs: dict, prior: str, seed: int, split: str, index: int = 0):
+    """A `lib.widgets.MovesExplorer` on one graph of a split, under the learned verifier of a prior."""
+    from ..widgets import MovesExplorer
+    run = runs["verifier", prior, seed]
+    return MovesExplorer(run.model("cpu"), sample_split(split, index + 1)[index], name=f"{run.config.label} (seed {seed})")

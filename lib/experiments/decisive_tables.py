@@ -1,0 +1,185 @@
+"""Notebook 05, the decisive experiment's tables and conclusion, computed from the long results of
+`lib.experiments.decisive_search.results` (one row per split, route, prior and seed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..statistics import wilson
+from .decisive_search import PRIORS, ROUTE_LABELS, VERIFIERS
+
+
+def _interval(exact: int, graphs: int) -> str:
+    lo, hi = wilson(exact, graphs)
+    return f"{100 * exact / graphs:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def pooled(df: pd.DataFrame) -> pd.DataFrame:
+    """Seeds pooled per (split, route, prior): exact match with a Wilson interval over all graphs,
+    the spread of exact match across seeds, pointer accuracy, rounds, certificates, time."""
+    rows = []
+    for (split, route, prior), g in df.groupby(["split", "route", "prior"], sort=False):
+        exact, graphs = int(g.exact.sum()), int(g.graphs.sum())
+        per_seed = 100 * g.exact / g.graphs
+        row = {"split": split, "n": int(g.n.iloc[0]), "hop depth": round(float(g.hop_depth.iloc[0]), 1),
+               "route": ROUTE_LABELS[route], "prior": prior, "seeds": len(g), "graphs": graphs,
+               "exact match % [95% CI]": _interval(exact, graphs),
+               "seed spread (min-max)": f"{per_seed.min():.1f}-{per_seed.max():.1f}",
+               "pointer acc %": round(100 * float(g.pointer_accuracy.mean()), 2),
+               "mean rounds": round(float(np.mean([r for rs in g.rounds for r in rs if r is not None])), 1)
+               if route != "imitation" or g.rounds.map(lambda rs: rs[0] is not None).all() else np.nan,
+               "ms / graph": round(1000 * float(g.seconds_per_graph.mean()), 2)}
+        if "accepted" in g and g.accepted.notna().all():
+            acc, false = int(g.accepted.sum()), int(g.false_certificates.sum())
+            row["accepted"] = acc
+            row["false certificates % of accepted"] = round(100 * false / acc, 1) if acc else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def two_by_two(df: pd.DataFrame, split: str) -> pd.DataFrame:
+    """Route (imitation / learned verifier + search from the far start) by prior, on one split:
+    exact match with its 95% interval first."""
+    p = pooled(df[df.split == split])
+    keep = p.route.isin([ROUTE_LABELS["imitation"], ROUTE_LABELS["verifier_far"]]) & p.prior.isin(PRIORS)
+    table = p[keep].pivot(index="route", columns="prior", values="exact match % [95% CI]")
+    return table.loc[[ROUTE_LABELS["imitation"], ROUTE_LABELS["verifier_far"]], list(PRIORS)]
+
+
+def scaling(df: pd.DataFrame) -> pd.DataFrame:
+    """Exact match against n per family, route and prior (seeds pooled), with interval bounds."""
+    rows = []
+    for (split, route, prior), g in df.groupby(["split", "route", "prior"], sort=False):
+        exact, graphs = int(g.exact.sum()), int(g.graphs.sum())
+        lo, hi = wilson(exact, graphs)
+        rows.append({"split": split, "family": _family(split), "n": int(g.n.iloc[0]), "route": route, "prior": prior,
+                     "exact_match": exact / graphs, "low": lo, "high": hi, "graphs": graphs,
+                     "seconds_per_graph": float(g.seconds_per_graph.mean())})
+    return pd.DataFrame(rows)
+
+
+def _family(split: str) -> str:
+    return split.rsplit("_", 1)[0].removesuffix("_side8").removesuffix("_side16") if not split.startswith("test") \
+        else "er (CLRS)"
+
+
+def rounds_vs_depth(df: pd.DataFrame, routes=("verifier_far", "checker_far")) -> pd.DataFrame:
+    """Per graph: search rounds used against the deepest shortest-path hop count."""
+    rows = []
+    for _, r in df[df.route.isin(routes)].iterrows():
+        rows += [{"split": r.split, "route": r.route, "prior": r.prior, "seed": r.seed, "depth": d, "rounds": k}
+                 for d, k in zip(r.depth, r.rounds)]
+    return pd.DataFrame(rows)
+
+
+def certificates(df: pd.DataFrame) -> pd.DataFrame:
+    """Per split and search route: how many answers the verifier accepted, and how many of those were
+    wrong (false certificates), with a Wilson 95% interval on the false-certificate rate."""
+    rows = []
+    searched = df[df.route != "imitation"]
+    for (split, route, prior), g in searched.groupby(["split", "route", "prior"], sort=False):
+        acc, false = int(g.accepted.sum()), int(g.false_certificates.sum())
+        lo, hi = wilson(false, acc) if acc else (np.nan, np.nan)
+        rows.append({"split": split, "n": int(g.n.iloc[0]), "route": ROUTE_LABELS[route], "prior": prior,
+                     "graphs": int(g.graphs.sum()), "accepted": acc, "accepted & wrong": false,
+                     "false certificates % [95% CI]": f"{100 * false / acc:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+                     if acc else "— (none accepted)"})
+    return pd.DataFrame(rows)
+
+
+def conclusion(df: pd.DataFrame, table_split: str) -> str:
+    """The section's conclusion in numbers, computed from the results (markdown bullets)."""
+    s = scaling(df)
+
+    def em(route, prior, split):
+        r = s[(s.route == route) & (s.prior == prior) & (s.split == split)].iloc[0]
+        return f"{100 * r.exact_match:.1f}% [{100 * r.low:.1f}, {100 * r.high:.1f}]", r
+
+    lines = []
+    for prior in PRIORS:
+        (gi, ri), (vi, rv) = em("imitation", prior, table_split), em("verifier_far", prior, table_split)
+        verdict = ("beats" if rv.low > ri.high else "loses to" if rv.high < ri.low else "does not separate from")
+        lines.append(f"- **{prior} prior, {table_split}:** learned verifier + search {vi} {verdict} imitation {gi} "
+                     f"(exact match, {int(rv.graphs)} and {int(ri.graphs)} graphs, 95% intervals).")
+    for prior in PRIORS:
+        v = s[(s.route == "verifier_far") & (s.prior == prior)]
+        g = s[(s.route == "imitation") & (s.prior == prior)]
+        both = v.merge(g, on="split", suffixes=("_v", "_g"))
+        above = int((both.low_v > both.high_g).sum())
+        below = int((both.high_v < both.low_g).sum())
+        worst = v.loc[v.exact_match.idxmin()]
+        lines.append(f"- **{prior} prior, all {len(v)} splits:** the verifier route's interval lies above "
+                     f"imitation's on {above}, below it on {below}; its worst split is {worst.split} "
+                     f"({100 * worst.exact_match:.1f}%).")
+    far = s[s.route == "verifier_far"].groupby("prior").exact_match.mean()
+    rnd = s[s.route == "verifier_random"].groupby("prior").exact_match.mean()
+    lines.append("- **The start matters:** mean exact match over splits from the far start "
+                 + ", ".join(f"{p} {100 * far[p]:.1f}%" for p in far.index) + "; from a random start "
+                 + ", ".join(f"{p} {100 * rnd[p]:.1f}%" for p in rnd.index) + ".")
+    c = df[df.route.str.startswith("verifier")].groupby(["route", "prior"])[["accepted", "false_certificates"]].sum()
+    lines.append("- **Certificates:** accepted answers that were wrong, " + "; ".join(
+        f"{ROUTE_LABELS[r].split(', ')[-1]} [{p}] {int(row.false_certificates)} of {int(row.accepted)}"
+        for (r, p), row in c.iterrows()) + ".")
+    rd = rounds_vs_depth(df, routes=("verifier_far",))
+    if len(rd):
+        for prior in PRIORS:
+            d = rd[rd.prior == prior]
+            lines.append(f"- **Rounds against depth [{prior}]:** {100 * float((d.rounds == d.depth).mean()):.1f}% of "
+                         f"{len(d)} graphs used exactly as many rounds as their hop depth.")
+    return "\n".join(lines)
+
+
+def findings_rows(df: pd.DataFrame) -> list[dict]:
+    """README rows: each route and prior, per seed, on the splits of the findings table."""
+    from ..findings import findings_row
+    rows = []
+    per_seed = df.assign(exact_match=df.exact / df.graphs)
+    for route in ("verifier_far", "verifier_generator"):
+        for prior in PRIORS:
+            d = per_seed[(per_seed.route == route) & (per_seed.prior == prior)]
+            if len(d):
+                rows.append(findings_row(f"{VERIFIERS[prior]} ({ROUTE_LABELS[route].split(', ')[-1]})",
+                                         ROUTE_LABELS[route].split(", ")[0] + f" [{prior} prior]", d,
+                                         "rounds to a fixed point (cap n)"))
+    return rows
+
+
+SHORT = {"imitation": "imitation", "verifier_far": "verifier, far", "verifier_generator": "verifier, from gen.",
+         "verifier_random": "verifier, random", "checker_far": "checker, far", "checker_random": "checker, random"}
+
+
+def summary_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Exact match % per split (rows: split, n, hop depth, mean degree) and route [prior] (columns),
+    seeds pooled; the graph counts behind each cell are in `pooled`."""
+    s = scaling(df).assign(column=lambda d: d.route.map(SHORT) + " [" + d.prior + "]")
+    facts = df.groupby("split", sort=False)[["n", "hop_depth", "mean_degree"]].first().round(1)
+    wide = s.pivot(index="split", columns="column", values="exact_match").mul(100).round(1)
+    order = [c for r in ROUTE_LABELS for c in wide.columns if c.startswith(SHORT[r] + " [")]
+    graphs = s[s.route == "imitation"].groupby("split").graphs.first().rename("graphs (imitation, all seeds)")
+    return facts.join(graphs).join(wide[order]).loc[list(dict.fromkeys(df.split))]
+
+
+def parts_table(runs: dict) -> pd.DataFrame:
+    """The matched parts: parameters, training graphs seen and training time of each run."""
+    rows = []
+    for (part, prior, seed), r in runs.items():
+        seen = r.metrics.get("examples_seen", r.config.steps * r.config.batch_size)
+        rows.append({"part": part, "prior": prior, "seed": seed, "run": r.name, "parameters": r.metrics["parameters"],
+                     "training split": r.config.train_split, "graphs seen": seen,
+                     "train s": round(r.metrics["train_seconds"], 1)})
+    return pd.DataFrame(rows)
+
+
+
+__all__ = [
+    "certificates",
+    "conclusion",
+    "findings_rows",
+    "parts_table",
+    "pooled",
+    "rounds_vs_depth",
+    "scaling",
+    "summary_table",
+    "two_by_two",
+]

@@ -1,0 +1,86 @@
+"""The decisive experiment (notebook 05): exact match against n per family and route, search rounds
+against hop depth, and wall time per graph against n beside the exact Dijkstra."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from .figures import PALETTE
+
+_STYLE = {"aligned": "-", "generic": "--", "none": ":"}
+
+
+def _series(df):
+    """(route, prior) pairs in a stable order, each with its colour and line style."""
+    pairs = list(dict.fromkeys(zip(df.route, df.prior)))
+    routes = list(dict.fromkeys(r for r, _ in pairs))
+    return [(r, p, PALETTE[routes.index(r) % 10], _STYLE.get(p, "-")) for r, p in pairs]
+
+
+def plot_exact_vs_n(df, labels: dict, title: str = "") -> Figure:
+    """One panel per family: exact match (with its Wilson 95% interval as a band) against n, on a
+    log n axis; colour = route, line style = prior (solid aligned, dashed generic, dotted checker)."""
+    families = list(dict.fromkeys(df.family))
+    fig, axes = plt.subplots(1, len(families), figsize=(3.3 * len(families), 3.6), sharey=True, squeeze=False)
+    for ax, fam in zip(axes[0], families):
+        d = df[df.family == fam]
+        for route, prior, color, ls in _series(d):
+            s = d[(d.route == route) & (d.prior == prior)].sort_values("n")
+            ax.plot(s.n, 100 * s.exact_match, ls=ls, marker="o", ms=3, color=color,
+                    label=f"{labels[route]} [{prior}]")
+            ax.fill_between(s.n, 100 * s.low, 100 * s.high, color=color, alpha=0.12, lw=0)
+        ax.set_xscale("log")
+        ax.set_title(fam, fontsize=10)
+        ax.set_xlabel("nodes n (log scale)")
+    axes[0][0].set_ylabel("graphs fully correct (%)\nband: 95% Wilson interval")
+    axes[0][0].set_ylim(-3, 103)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=8, frameon=False, loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.02))
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
+    return fig
+
+
+def plot_rounds_vs_depth(df, labels: dict, title: str = "") -> Figure:
+    """Search rounds each graph used against its deepest shortest-path hop count (one point per graph,
+    seeds pooled), with rounds = hop depth for reference."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for i, (route, prior) in enumerate(dict.fromkeys(zip(df.route, df.prior))):
+        d = df[(df.route == route) & (df.prior == prior)]
+        ax.scatter(d.depth, d.rounds, s=10, alpha=0.5, color=PALETTE[i % 10], label=f"{labels[route]} [{prior}]")
+    top = float(max(df.depth.max(), 1))
+    ax.plot([0, top], [0, top], color="grey", ls=":", lw=1, label="rounds = hop depth")
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_yscale("symlog", linthresh=1)
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("deepest shortest-path hop count of the graph")
+    ax.set_ylabel("search rounds used (cap: n)")
+    ax.set_title(title, fontsize=11)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_seconds_vs_n(df, dijkstra, labels: dict, title: str = "") -> Figure:
+    """Wall time per graph against n on log-log axes, one line per (route, prior), pooled over
+    families at each n, with the exact Dijkstra (SciPy) beside them and each line's fitted slope."""
+    fig, ax = plt.subplots(figsize=(7.2, 4.4))
+    for route, prior, color, ls in _series(df):
+        s = df[(df.route == route) & (df.prior == prior)].groupby("n").seconds_per_graph.mean()
+        slope = np.polyfit(np.log(s.index), np.log(s.values), 1)[0] if len(s) > 1 else np.nan
+        ax.plot(s.index, s.values, ls=ls, marker="o", ms=3, color=color,
+                label=f"{labels[route]} [{prior}], slope {slope:.2f}")
+    d = dijkstra.groupby("n").seconds_per_graph.mean()
+    slope = np.polyfit(np.log(d.index), np.log(d.values), 1)[0]
+    ax.plot(d.index, d.values, color="black", lw=2, marker="s", ms=3, label=f"exact Dijkstra (SciPy), slope {slope:.2f}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("nodes n (log scale)")
+    ax.set_ylabel("wall seconds per graph (log scale)")
+    ax.set_title(title, fontsize=11)
+    ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,107 @@
+"""Discrete local search that runs until the verifier is satisfied: every node, in parallel and
+batched over graphs, takes the move that most lowers its own verifier term, until no node can lower
+its term (a fixed point) or a per-graph cap of rounds is reached.
+
+A candidate is a distance per node. A node's moves are its *parent choices*: take an in-neighbour u
+as its predecessor, so that y_v = y_u + w_uv, or take itself: y_v = 0 at the source, y_v = inf
+("unreachable") elsewhere. This move set is
+hand-written, and it is named in every route label ("parent moves"). The answer's pointers are read
+out by the same rule: each node's best option under the verifier at the final candidate. With the
+exact checker as verifier, from the "far" start, this is Jacobi Bellman-Ford, which reaches the truth
+in (hop depth) rounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from ..batching import GraphBatch, segment_argmax
+
+#: Starting candidates: "far" puts every node but the source at inf, Bellman-Ford's "not reached
+#: yet"; "random" draws y ~ U(0, 1) per node; a generator's output is passed in as a tensor.
+STARTS = ("far", "random")
+TIE = 1e-6  # term margin by which an option must beat the node's current value in the read-out
+
+
+@dataclass
+class MoveSearch:
+    """The result of `parallel_descent` on one batch."""
+
+    y: torch.Tensor  # [N] final candidate distances
+    parent: torch.Tensor  # [N] global id of each node's read-out predecessor (itself for roots)
+    rounds: torch.Tensor  # [B] rounds in which some node of the graph moved
+    settled: torch.Tensor  # [B] bool: reached a fixed point before its cap
+    energies: list[torch.Tensor] = field(default_factory=list)  # [B] energy after each round (index 0: start)
+    states: list[torch.Tensor] = field(default_factory=list)  # [N] candidate after each round, if recorded
+
+
+def start_candidate(batch: GraphBatch, how: str, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A starting candidate by name (see `STARTS`)."""
+    if how == "far":
+        return torch.where(batch.is_source > 0, 0.0, float("inf")).to(batch.is_source.dtype)
+    if how == "random":
+        return torch.rand(batch.num_nodes, generator=generator).to(batch.device)
+    raise ValueError(f"unknown search start {how!r}; choose from {STARTS} or pass a candidate tensor")
+
+
+def option_values(batch: GraphBatch, y: torch.Tensor) -> torch.Tensor:
+    """[C] the value each option gives its node: y_u + w_uv for parent u; for the node itself, 0 at
+    the source and inf (unreachable) elsewhere."""
+    own = torch.where(batch.is_source > 0, 0.0, float("inf")).to(y.dtype)
+    return torch.where(batch.cand_is_self > 0, own[batch.cand_dst], y[batch.cand_src] + batch.cand_weight)
+
+
+def best_options(verifier, batch: GraphBatch, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Each node's best option under the verifier: (option index [N], its value [N], its term [N])."""
+    values = option_values(batch, y)
+    terms = verifier.option_terms(batch, y, batch.cand_dst, values)
+    # on a tie, keep the value the node already has; among those, prefer the node itself
+    # (an unreached node's parents offer inf too, yet its pointer is itself)
+    penalty = TIE * (values != y[batch.cand_dst]).float() + 0.5 * TIE * (1 - batch.cand_is_self)
+    best = segment_argmax(-(terms + penalty), batch.cand_dst, batch.num_nodes)
+    return best, values[best], terms[best]
+
+
+@torch.no_grad()
+def parallel_descent(verifier, batch: GraphBatch, y0: torch.Tensor, cap: torch.Tensor | int | None = None,
+                     tol: float = 1e-5, record: bool = False) -> MoveSearch:
+    """Parallel best moves from ``y0`` until a fixed point or ``cap`` rounds per graph.
+
+    ``cap`` defaults to each graph's node count, the budget Bellman-Ford needs, so the budget grows
+    with the instance. A node moves when its best option lowers its term by more than ``tol``."""
+    if cap is None:
+        cap = batch.sizes.clone()
+    cap = torch.as_tensor(cap, device=batch.device).expand(batch.num_graphs)
+    y = y0.clone()
+    rounds = torch.zeros(batch.num_graphs, dtype=torch.long, device=batch.device)
+    active = cap > 0
+    settled = torch.zeros_like(active)
+    energies = [_energy(verifier, batch, y)]
+    states = [y.clone()] if record else []
+    while bool(active.any()):
+        _, value, term = best_options(verifier, batch, y)
+        move = (term < verifier.node_terms(batch, y) - tol) & active[batch.node_graph]
+        moved = torch.zeros(batch.num_graphs, dtype=torch.long, device=y.device).index_add(
+            0, batch.node_graph, move.long()) > 0
+        settled |= active & ~moved
+        if not bool(moved.any()):
+            break
+        y = torch.where(move, value, y)
+        rounds += moved.long()
+        active &= moved & (rounds < cap)
+        energies.append(_energy(verifier, batch, y))
+        if record:
+            states.append(y.clone())
+    best, _, _ = best_options(verifier, batch, y)
+    nodes = torch.arange(batch.num_nodes, device=y.device)
+    parent = torch.where(batch.is_source > 0, nodes, batch.cand_src[best])
+    return MoveSearch(y, parent, rounds, settled, energies, states)
+
+
+def _energy(verifier, batch: GraphBatch, y: torch.Tensor) -> torch.Tensor:
+    return torch.zeros(batch.num_graphs, device=y.device).index_add(0, batch.node_graph, verifier.node_terms(batch, y))
+
+
+__all__ = ["STARTS", "MoveSearch", "best_options", "option_values", "parallel_descent", "start_candidate"]

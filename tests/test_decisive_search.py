@@ -1,0 +1,61 @@
+"""The decisive experiment end to end on its smoke profile: both routes of both priors train, every
+table and the conclusion are computed from the results, and results are cached per cell."""
+
+import pandas as pd
+import pytest
+
+from lib.experiments import config_for
+from lib.experiments import decisive_search as ds
+from lib.experiments import decisive_tables as dt
+from lib.runs import RunCache
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAB_RUNS_DIR", str(root))
+        cfg = config_for(ds.PROFILES, "smoke")
+        runs = ds.train_all(cfg)
+        return cfg, runs, ds.results(runs, cfg), root
+
+
+def test_every_split_route_and_prior_has_a_row_with_its_facts(study):
+    cfg, _, df, _ = study
+    assert set(df.split) == set(cfg.splits)
+    per_split = df.groupby("split").size()
+    # 2 priors x 4 generator/verifier routes x seeds, plus the checker's 2 routes once
+    assert (per_split == 2 * 4 * len(cfg.seeds) + 2).all()
+    assert {"n", "hop_depth", "mean_degree", "exact", "graphs", "rounds", "depth"} <= set(df.columns)
+    assert (df.exact <= df.graphs).all()
+    ceiling = df[df.route == "checker_far"]
+    assert (ceiling.exact == ceiling.graphs).all()  # the exact checker from the far start is Bellman-Ford
+
+
+def test_matched_parts_train_on_the_same_graphs(study):
+    _, runs, _, _ = study
+    parts = dt.parts_table(runs)
+    assert parts.groupby(["prior", "seed"])["training split"].nunique().eq(1).all()
+    assert parts.groupby(["prior", "seed"])["graphs seen"].nunique().eq(1).all()
+
+
+def test_tables_and_conclusion_come_from_the_results(study):
+    cfg, _, df, _ = study
+    table = dt.two_by_two(df, cfg.table_split)
+    assert list(table.columns) == list(ds.PRIORS) and len(table) == 2
+    assert all("[" in v for v in table.values.ravel())  # every cell carries its interval
+    summary = dt.summary_table(df)
+    assert list(summary.index) == list(cfg.splits)
+    certs = dt.certificates(df)
+    assert (certs["accepted & wrong"] <= certs.accepted).all()
+    text = dt.conclusion(df, cfg.table_split)
+    assert "aligned prior" in text and "generic prior" in text and "Certificates" in text
+    rows = dt.findings_rows(df)
+    assert rows and all(r["route"] for r in rows)
+
+
+def test_results_are_served_from_the_cache(study, monkeypatch):
+    cfg, runs, df, root = study
+    monkeypatch.setattr(ds, "_solve", lambda *a, **k: pytest.fail("recomputed a cached result"))
+    again = ds.results(runs, cfg, RunCache(root))
+    pd.testing.assert_frame_equal(again, df)
