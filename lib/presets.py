@@ -52,8 +52,8 @@ PRESETS: dict[str, TrainConfig | EnergyTrainConfig] = {
     # -- the decisive experiment (notebook 05): verifiers learned from correct / wrong labels, each
     #    matched to a generator of its prior (same training graphs, same number of graphs seen) --
     "verifier_aligned": VerifierTrainConfig(model="min_plus_verifier", generator="recurrent", label="verifier_aligned"),
-    "verifier_generic": VerifierTrainConfig(model="generic_verifier", generator="recurrent_generic",
-                                            label="verifier_generic"),
+    "verifier_generic": VerifierTrainConfig(model="generic_verifier", model_args={"hidden": 80},  # params within 2x
+                                            generator="recurrent_generic", label="verifier_generic"),
     # -- a seconds-long config for tests and smoke runs ---------------------------------------
     "tiny": TrainConfig(model="gnn", model_args={"hidden": 16, "layers": 2}, train_graphs=64, steps=20,
                         batch_size=8, eval_every=10, val_graphs=8, label="tiny"),

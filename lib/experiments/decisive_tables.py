@@ -112,11 +112,20 @@ def conclusion(df: pd.DataFrame, table_split: str) -> str:
         lines.append(f"- **{prior} prior, all {len(v)} splits:** the verifier route's interval lies above "
                      f"imitation's on {above}, below it on {below}; its worst split is {worst.split} "
                      f"({100 * worst.exact_match:.1f}%).")
-    far = s[s.route == "verifier_far"].groupby("prior").exact_match.mean()
-    rnd = s[s.route == "verifier_random"].groupby("prior").exact_match.mean()
-    lines.append("- **The start matters:** mean exact match over splits from the far start "
-                 + ", ".join(f"{p} {100 * far[p]:.1f}%" for p in far.index) + "; from a random start "
-                 + ", ".join(f"{p} {100 * rnd[p]:.1f}%" for p in rnd.index) + ".")
+    for prior in PRIORS:
+        v = df[(df.route == "verifier_far") & (df.prior == prior)].assign(em=lambda d: 100 * d.exact / d.graphs)
+        per_seed = v[v.split == table_split].sort_values("seed").em
+        worst = v.groupby("seed").em.min()
+        lines.append(f"- **Seeds [{prior}]:** the verifier route per seed on {table_split}: "
+                     + " / ".join(f"{x:.1f}" for x in per_seed) + "%; each seed's worst split: "
+                     + " / ".join(f"{x:.1f}" for x in worst) + "%.")
+    rnd = s[s.route == "verifier_random"]
+    far = s[(s.route == "verifier_far") & s.split.isin(rnd.split)]
+    far, rnd = far.groupby("prior").exact_match.mean(), rnd.groupby("prior").exact_match.mean()
+    lines.append(f"- **The start matters:** mean exact match over the {s[s.route == 'verifier_random'].split.nunique()} "
+                 "splits run from both starts: from the far start " + ", ".join(f"{p} {100 * far[p]:.1f}%" for p in
+                                                                                far.index)
+                 + "; from a random start " + ", ".join(f"{p} {100 * rnd[p]:.1f}%" for p in rnd.index) + ".")
     c = df[df.route.str.startswith("verifier")].groupby(["route", "prior"])[["accepted", "false_certificates"]].sum()
     lines.append("- **Certificates:** accepted answers that were wrong, " + "; ".join(
         f"{ROUTE_LABELS[r].split(', ')[-1]} [{p}] {int(row.false_certificates)} of {int(row.accepted)}"

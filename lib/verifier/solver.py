@@ -21,7 +21,8 @@ def generator_distances(generator_run, graphs: Sequence[Graph], device: str = "a
     preds = generator_run.solver(device).solve(graphs)
     if any(p.dist is None for p in preds):
         raise ValueError(f"generator {generator_run.name!r} predicts no distances, so it cannot start a search")
-    return [torch.from_numpy(np.nan_to_num(p.dist, nan=np.inf).astype(np.float32)) for p in preds]
+    with np.errstate(over="ignore"):  # beyond float32's range is unreached anyway: inf
+        return [torch.from_numpy(np.nan_to_num(p.dist, nan=np.inf).astype(np.float32)) for p in preds]
 
 
 class VerifierSolver:
