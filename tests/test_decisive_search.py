@@ -59,3 +59,18 @@ def test_results_are_served_from_the_cache(study, monkeypatch):
     monkeypatch.setattr(ds, "_solve", lambda *a, **k: pytest.fail("recomputed a cached result"))
     again = ds.results(runs, cfg, RunCache(root))
     pd.testing.assert_frame_equal(again, df)
+
+
+def test_hard_negative_auc_is_a_probability_per_kind(study):
+    cfg, runs, _, root = study
+    auc = ds.hard_negative_auc(runs, cfg, RunCache(root))
+    assert set(auc.negatives) == {"generator's wrong outputs", "search stops (random start)"}
+    known = auc.auc.dropna()
+    assert ((known >= 0) & (known <= 1)).all() and (auc["count"] >= 0).all()
+    assert auc[auc["count"] == 0].auc.isna().all()
+
+
+def test_the_auc_table_has_a_column_per_kind_of_negative(study):
+    cfg, runs, _, root = study
+    table = dt.auc_table(ds.hard_negative_auc(runs, cfg, RunCache(root)))
+    assert table.shape[1] == 4 and len(table) == 2  # (AUC, count) x 2 kinds; 1 split x 2 priors

@@ -202,3 +202,54 @@ def explorer(runs: dict, prior: str, seed: int, split: str, index: int = 0):
     from ..widgets import MovesExplorer
     run = runs["verifier", prior, seed]
     return MovesExplorer(run.model("cpu"), sample_split(split, index + 1)[index], name=f"{run.config.label} (seed {seed})")
+
+
+#: Splits for the verifiers' AUC on hard negatives, and graphs per split.
+AUC_SPLITS, AUC_GRAPHS = ("test_16", "test_64", "salsa_er_160", "maze_dfs_side8"), 64
+
+
+def hard_negative_auc(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> pd.DataFrame:
+    """Each learned verifier's AUC at ranking the truth below hard negatives: the matched generator's
+    wrong outputs, and the wrong states where its own search stops from a random start (pooled over
+    graphs; 0.5 for ties). One row per (split, prior, seed, negative kind), cached."""
+    import torch
+
+    from ..batching import collate
+    from ..search.parallel_moves import parallel_descent, start_candidate
+    from ..verifier.candidates import is_right, truth
+    from ..verifier.solver import generator_distances
+    cache = cache or RunCache()
+    rows = []
+    for split in [s for s in AUC_SPLITS if s in cfg.splits] or cfg.splits[:1]:
+        for prior in PRIORS:
+            for seed in cfg.seeds:
+                ver, gen = runs["verifier", prior, seed], runs["generator", prior, seed]
+                n = min(AUC_GRAPHS, num_graphs(split, cfg, prior == "generic"))
+
+                def compute(split=split, n=n, ver=ver, gen=gen, seed=seed):
+                    graphs = sample_split(split, n)
+                    batch, model = collate(graphs), ver.model("cpu")
+                    negatives = {"generator's wrong outputs": torch.cat(generator_distances(gen, graphs, "cpu")),
+                                 "search stops (random start)": parallel_descent(model, batch, start_candidate(
+                                     batch, "random", torch.Generator().manual_seed(seed))).y}
+                    with torch.no_grad():
+                        e_true = model(batch, truth(batch)).numpy()
+                        out = {}
+                        for kind, y in negatives.items():
+                            wrong = ~is_right(batch, y).numpy()
+                            e = model(batch, y).numpy()[wrong]
+                            out[kind] = {"negatives": int(wrong.sum()), "auc": _auc(e_true, e)}
+                    return out
+
+                for kind, r in cache.cached_result(f"decisive-auc|{split}|{n}|{ver.name}|{gen.name}", compute).items():
+                    rows.append({"split": split, "prior": prior, "seed": seed, "negatives": kind,
+                                 "count": r["negatives"], "auc": r["auc"]})
+    return pd.DataFrame(rows)
+
+
+def _auc(e_true: np.ndarray, e_wrong: np.ndarray) -> float | None:
+    """P(a wrong candidate scores above a true one), ties counted half; None without negatives."""
+    if not len(e_wrong):
+        return None
+    diff = e_wrong[None, :] - e_true[:, None]
+    return float((diff > 0).mean() + 0.5 * (diff == 0).mean())

@@ -192,3 +192,13 @@ __all__ = [
     "summary_table",
     "two_by_two",
 ]
+
+
+def auc_table(auc: pd.DataFrame) -> pd.DataFrame:
+    """AUC on hard negatives per split and prior (mean over seeds, and the seeds' range) with the number
+    of negatives behind it, one column group per kind of negative."""
+    g = auc.groupby(["split", "prior", "negatives"], sort=False)
+    out = g.agg(auc=("auc", "mean"), low=("auc", "min"), high=("auc", "max"), negatives=("count", "sum"))
+    out["AUC (seed range)"] = [f"{a:.3f} ({lo:.3f}-{hi:.3f})" if pd.notna(a) else "— (no negatives)"
+                               for a, lo, hi in zip(out.auc, out.low, out.high)]
+    return out[["AUC (seed range)", "negatives"]].unstack("negatives")
