@@ -78,11 +78,12 @@ def parallel_descent(verifier, batch: GraphBatch, y0: torch.Tensor, cap: torch.T
     rounds = torch.zeros(batch.num_graphs, dtype=torch.long, device=batch.device)
     active = cap > 0
     settled = torch.zeros_like(active)
-    energies = [_energy(verifier, batch, y)]
+    current = verifier.node_terms(batch, y)  # each node's term now; the energies sum them per graph
+    energies = [_per_graph(batch, current)]
     states = [y.clone()] if record else []
     while bool(active.any()):
         _, value, term = best_options(verifier, batch, y)
-        move = (term < verifier.node_terms(batch, y) - tol) & active[batch.node_graph]
+        move = (term < current - tol) & active[batch.node_graph]
         moved = torch.zeros(batch.num_graphs, dtype=torch.long, device=y.device).index_add(
             0, batch.node_graph, move.long()) > 0
         settled |= active & ~moved
@@ -91,7 +92,8 @@ def parallel_descent(verifier, batch: GraphBatch, y0: torch.Tensor, cap: torch.T
         y = torch.where(move, value, y)
         rounds += moved.long()
         active &= moved & (rounds < cap)
-        energies.append(_energy(verifier, batch, y))
+        current = verifier.node_terms(batch, y)
+        energies.append(_per_graph(batch, current))
         if record:
             states.append(y.clone())
     best, _, _ = best_options(verifier, batch, y)
@@ -100,8 +102,8 @@ def parallel_descent(verifier, batch: GraphBatch, y0: torch.Tensor, cap: torch.T
     return MoveSearch(y, parent, rounds, settled, energies, states)
 
 
-def _energy(verifier, batch: GraphBatch, y: torch.Tensor) -> torch.Tensor:
-    return torch.zeros(batch.num_graphs, device=y.device).index_add(0, batch.node_graph, verifier.node_terms(batch, y))
+def _per_graph(batch: GraphBatch, terms: torch.Tensor) -> torch.Tensor:
+    return torch.zeros(batch.num_graphs, device=terms.device).index_add(0, batch.node_graph, terms)
 
 
 __all__ = ["STARTS", "MoveSearch", "best_options", "option_values", "parallel_descent", "start_candidate"]
