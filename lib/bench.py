@@ -89,3 +89,46 @@ def run_bench(presets=("mlp", "transformer", "transformer_masked", "gnn_sum", "g
         print("  ".join(fmt(r.get(c)).ljust(w) for c, w in zip(cols, widths)))
     print(f"(device: {resolve_device(device)}; one thread per model; n/a: the MLP is fixed to n <= 16)")
     return rows
+
+
+def bench_search(splits=("test_64", "test_128", "salsa_delaunay_160", "salsa_delaunay_1600"), graphs: int = 16,
+                 repeats: int = 3) -> list[dict]:
+    """Cost of one round of the parallel parent-move search (`lib.search.parallel_moves`): every node's
+    options scored and its current term, per graph, for the exact checker and for untrained verifiers of
+    the presets' shapes (a round's cost does not depend on the weights); beside Dijkstra's whole run.
+    A search needs about as many rounds as the graph's deepest shortest path has hops (notebook 05)."""
+    from .search.parallel_moves import best_options
+    from .verifier.registry import build_verifier
+    set_seed(0)
+    torch.set_num_threads(1)
+    verifiers = {"exact checker": build_verifier("exact_checker"),
+                 "verifier_aligned": build_verifier(preset("verifier_aligned").model, **preset("verifier_aligned").model_args),
+                 "verifier_generic": build_verifier(preset("verifier_generic").model, **preset("verifier_generic").model_args)}
+    rows = []
+    for split in splits:
+        gs = sample_split(split, graphs if "1600" not in split else max(1, graphs // 4), with_pi=False)
+        batch = collate(gs, with_targets=False)
+        y = torch.rand(batch.num_nodes, generator=torch.Generator().manual_seed(0))
+        row = {"split": split, "n": gs[0].num_nodes}
+        for name, v in verifiers.items():
+            with torch.no_grad():
+                best_options(v, batch, y)  # warm-up
+                t0 = time.perf_counter()
+                for _ in range(repeats):
+                    best_options(v, batch, y)
+                    v.node_terms(batch, y)
+            row[f"{name} ms/graph/round"] = 1e3 * (time.perf_counter() - t0) / (repeats * len(gs))
+        row["Dijkstra ms/graph (whole run)"] = 1e3 * time_per_graph(dijkstra, gs)["seconds_per_graph"]
+        rows.append(row)
+    _print_table(rows)
+    print("(CPU, one thread; a search runs about hop-depth rounds, so multiply a round by the depth)")
+    return rows
+
+
+def _print_table(rows: list[dict]) -> None:
+    cols = list(rows[0])
+    fmt = lambda v: "n/a" if v is None else (f"{v:,.3f}" if isinstance(v, float) else str(v))  # noqa: E731
+    widths = [max(len(c), *(len(fmt(r.get(c))) for r in rows)) for c in cols]
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
+    for r in rows:
+        print("  ".join(fmt(r.get(c)).ljust(w) for c, w in zip(cols, widths)))

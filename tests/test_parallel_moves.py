@@ -78,3 +78,12 @@ def test_the_moves_explorer_replays_every_round():
     assert preds[-1].pi.tolist() == [0, 0, 1, 2, 3, 4]
     fig = ex.figure(2)
     assert "round 2 of 5" in fig._suptitle.get_text()
+
+
+def test_the_search_benchmark_prints_a_row_per_split(capsys):
+    from lib.bench import bench_search
+    rows = bench_search(splits=("test_16",), graphs=2, repeats=1)
+    assert [r["split"] for r in rows] == ["test_16"]
+    assert {"exact checker ms/graph/round", "verifier_aligned ms/graph/round", "verifier_generic ms/graph/round",
+            "Dijkstra ms/graph (whole run)"} <= set(rows[0])
+    assert "test_16" in capsys.readouterr().out
