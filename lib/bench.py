@@ -81,12 +81,7 @@ def run_bench(presets=("mlp", "transformer", "transformer_masked", "gnn_sum", "g
         graphs = sample_split(f"test_{n}", 16, with_pi=False)
         dij[f"infer ms/graph n={n}"] = 1e3 * time_per_graph(dijkstra, graphs)["seconds_per_graph"]
     rows.append(dij)
-    cols = list(rows[0])
-    fmt = lambda v: "n/a" if v is None else (f"{v:,.2f}" if isinstance(v, float) else str(v))  # noqa: E731
-    widths = [max(len(c), *(len(fmt(r.get(c))) for r in rows)) for c in cols]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
-    for r in rows:
-        print("  ".join(fmt(r.get(c)).ljust(w) for c, w in zip(cols, widths)))
+    _print_table(rows, decimals=2)
     print(f"(device: {resolve_device(device)}; one thread per model; n/a: the MLP is fixed to n <= 16)")
     return rows
 
@@ -125,9 +120,10 @@ def bench_search(splits=("test_64", "test_128", "salsa_delaunay_160", "salsa_del
     return rows
 
 
-def _print_table(rows: list[dict]) -> None:
+def _print_table(rows: list[dict], decimals: int = 3) -> None:
+    """Rows of dicts as aligned columns; None reads "n/a"."""
     cols = list(rows[0])
-    fmt = lambda v: "n/a" if v is None else (f"{v:,.3f}" if isinstance(v, float) else str(v))  # noqa: E731
+    fmt = lambda v: "n/a" if v is None else (f"{v:,.{decimals}f}" if isinstance(v, float) else str(v))  # noqa: E731
     widths = [max(len(c), *(len(fmt(r.get(c))) for r in rows)) for c in cols]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
     for r in rows:

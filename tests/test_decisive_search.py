@@ -74,3 +74,10 @@ def test_the_auc_table_has_a_column_per_kind_of_negative(study):
     cfg, runs, _, root = study
     table = dt.auc_table(ds.hard_negative_auc(runs, cfg, RunCache(root)))
     assert table.shape[1] == 4 and len(table) == 2  # (AUC, count) x 2 kinds; 1 split x 2 priors
+
+
+def test_the_certificates_table_reads_dashes_not_nan(study):
+    cfg, _, df, _ = study
+    table = dt.certificates_table(df)
+    assert list(table.index.get_level_values("split")) == list(cfg.splits)
+    assert not table.isna().any().any()

@@ -88,6 +88,14 @@ def certificates(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def certificates_table(df: pd.DataFrame) -> pd.DataFrame:
+    """`certificates` as one row per split and one column per search route and prior ("—" where a route
+    was not run on a split)."""
+    wide = certificates(df).pivot(index=["split", "n"], columns=["route", "prior"],
+                                  values="false certificates % [95% CI]")
+    return wide.loc[list(dict.fromkeys(df.split))].fillna("—")
+
+
 def conclusion(df: pd.DataFrame, table_split: str) -> str:
     """The section's conclusion in numbers, computed from the results (markdown bullets)."""
     s = scaling(df)
