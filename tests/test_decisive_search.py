@@ -24,8 +24,8 @@ def test_every_split_route_and_prior_has_a_row_with_its_facts(study):
     cfg, _, df, _ = study
     assert set(df.split) == set(cfg.splits)
     per_split = df.groupby("split").size()
-    # 2 priors x 4 generator/verifier routes x seeds, plus the checker's 2 routes once
-    assert (per_split == 2 * 4 * len(cfg.seeds) + 2).all()
+    # 2 priors x 4 generator/verifier routes x seeds, plus the checker's 2 routes and the 2 shortcuts once
+    assert (per_split == 2 * 4 * len(cfg.seeds) + 4).all()
     assert {"n", "hop_depth", "mean_degree", "exact", "graphs", "rounds", "depth"} <= set(df.columns)
     assert (df.exact <= df.graphs).all()
     ceiling = df[df.route == "checker_far"]

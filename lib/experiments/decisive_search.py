@@ -29,6 +29,7 @@ from ..oracle import dijkstra, hop_depth
 from ..presets import preset
 from ..runs import RunCache
 from ..samplers import SPLITS, sample_split
+from ..solvers import get_solver
 from ..sweep import run_sweep
 from ..verifier.exact_checker import ExactChecker
 from ..verifier.solver import VerifierSolver
@@ -44,7 +45,11 @@ ROUTE_LABELS = {
     "verifier_random": "learned verifier + parent moves, random start",
     "checker_far": "exact checker + parent moves, far start (ceiling)",
     "checker_random": "exact checker + parent moves, random start (ceiling)",
+    "shortcut_min_hop": "no learning: fewest-hops tree (shortcut)",
+    "shortcut_nearest": "no learning: lightest in-edge (shortcut)",
 }
+#: Routes with no prior and no seed: one row per split.
+PRIORLESS = ("checker", "shortcut")
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,9 @@ def _score(graphs, preds, seconds: float, solver=None) -> dict:
 def _solve(route: str, prior: str, runs: dict, seed: int, graphs) -> dict:
     gen = runs.get(("generator", prior, seed))
     t0 = time.perf_counter()
+    if route.startswith("shortcut"):
+        preds = get_solver(route.split("_", 1)[1]).solve(graphs)
+        return _score(graphs, preds, time.perf_counter() - t0)
     if route == "imitation":  # the min-plus model halts, with the search's budget of n rounds as its cap
         kw = {"halt": True, "iterations": max(g.num_nodes for g in graphs)} if gen.config.model == "min_plus_gnn" else {}
         preds = gen.solver("cpu", **kw).solve(graphs)
@@ -143,14 +151,14 @@ def results(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> p
         for prior in PRIORS:
             for seed in cfg.seeds:
                 for route in ROUTE_LABELS:
-                    if route.startswith("checker") and (prior != "aligned" or seed != cfg.seeds[0]):
-                        continue  # the checker has no prior and no seed: one row per split
+                    if route.startswith(PRIORLESS) and (prior != "aligned" or seed != cfg.seeds[0]):
+                        continue  # the checker and the shortcuts have no prior and no seed: one row per split
                     generic_search = prior == "generic" and route.startswith("verifier")
                     if (generic_search and split in cfg.generic_skip) or (
                             route.endswith("random") and max(SPLITS[split].sizes) > cfg.random_max_n):
                         continue
                     n = num_graphs(split, cfg, generic_search)
-                    parts = [runs["generator", prior, seed].name]
+                    parts = [] if route.startswith("shortcut") else [runs["generator", prior, seed].name]
                     if route.startswith("verifier"):
                         parts.append(runs["verifier", prior, seed].name)
                     key = f"decisive|{split}|{n}|{route}|{'|'.join(parts)}" + ("|halt<=n" if route == "imitation" else "")
@@ -160,7 +168,7 @@ def results(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> p
                         return {**split_facts(split, graphs), **_solve(route, prior, runs, seed, graphs)}
 
                     r = cache.cached_result(key, compute)
-                    rows.append({"split": split, "route": route, "prior": "none" if route.startswith("checker")
+                    rows.append({"split": split, "route": route, "prior": "none" if route.startswith(PRIORLESS)
                                  else prior, "seed": seed, **r})
     df = pd.DataFrame(rows)
     return df[[c for c in RESULT_COLUMNS if c in df]]  # one order, fresh or read back from the cache

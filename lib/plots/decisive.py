@@ -20,7 +20,7 @@ def _series(df):
     return [(r, p, PALETTE[routes.index(r) % 10], _STYLE.get(p, "-")) for r, p in pairs]
 
 
-MAIN_ROUTES = ("imitation", "verifier_far", "verifier_generator", "checker_far")
+MAIN_ROUTES = ("imitation", "verifier_far", "verifier_generator", "checker_far", "shortcut_min_hop")
 
 
 def plot_exact_vs_n(df, labels: dict, title: str = "", routes=MAIN_ROUTES) -> Figure:
