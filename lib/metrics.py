@@ -44,6 +44,12 @@ def graph_scores(graph: Graph, pred: Prediction, true_dist: np.ndarray | None = 
     return out
 
 
+def fully_right(graph: Graph, pred: Prediction) -> bool:
+    """Is every pointer of ``pred`` correct (the graph counts toward exact match)?"""
+    s = graph_scores(graph, pred)
+    return s["correct"] == s["total"]
+
+
 def evaluate_predictions(graphs: Sequence[Graph], preds: Sequence[Prediction]) -> dict:
     """Aggregate metrics over a list of graphs.
 

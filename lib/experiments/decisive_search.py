@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..metrics import evaluate_predictions, graph_scores
+from ..metrics import evaluate_predictions, fully_right
 from ..oracle import dijkstra, hop_depth
 from ..presets import preset
 from ..runs import RunCache
@@ -115,7 +115,7 @@ def split_facts(split: str, graphs) -> dict:
 
 def _score(graphs, preds, seconds: float, solver=None) -> dict:
     m = evaluate_predictions(graphs, preds)
-    right = [graph_scores(g, p)["correct"] == graph_scores(g, p)["total"] for g, p in zip(graphs, preds)]
+    right = [fully_right(g, p) for g, p in zip(graphs, preds)]
     out = {"exact": int(sum(right)), "graphs": len(graphs), "pointer_accuracy": m["pointer_accuracy"],
            "seconds_per_graph": seconds / len(graphs),
            "rounds": [p.iterations for p in preds], "depth": [int(hop_depth(g, g.pi).max()) for g in graphs]}

@@ -12,7 +12,7 @@ from ..batching import collate
 from ..determinism import single_thread
 from ..devices import resolve_device
 from ..graphs import Graph
-from ..metrics import Prediction, evaluate_predictions, graph_scores
+from ..metrics import Prediction, evaluate_predictions, fully_right
 from ..search.parallel_moves import STARTS, parallel_descent, start_candidate
 
 
@@ -62,13 +62,8 @@ class VerifierSolver:
         verifier accepts, and how often an accepted answer is wrong (false certificates)."""
         preds = self.solve(graphs)
         out = evaluate_predictions(graphs, preds)
-        right = np.array([_all_right(g, p) for g, p in zip(graphs, preds)])
+        right = np.array([fully_right(g, p) for g, p in zip(graphs, preds)])
         accepted = np.array(self.last_accepted)
         out.update(settled_fraction=float(np.mean(self.last_settled)), accepted_fraction=float(accepted.mean()),
                    false_certificates=int((accepted & ~right).sum()), accepted=int(accepted.sum()))
         return out
-
-
-def _all_right(graph: Graph, pred: Prediction) -> bool:
-    s = graph_scores(graph, pred)
-    return s["correct"] == s["total"]
