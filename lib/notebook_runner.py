@@ -23,12 +23,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .experiments.notebooks import check_profile
+from .experiments.notebooks import check_profile, in_report
 from .findings import PROFILE_ENV, update_readme
 from .paths import NOTEBOOKS, ROOT
 from .progress import PROGRESS_FILE_ENV, ProgressTail
 from .report_plan import compare_with_recorded, plan, print_plan, record_timing
-from .runs import RunCache
+from .runs import RunCache, atomic_write_json
 
 KERNEL = "dijkstra-lab"
 #: A cell running longer than this is stopped as hung (the longest, 03's sweep, takes ~20 min).
@@ -114,6 +114,19 @@ def check_parameters(path: Path, params: dict) -> None:
             raise ValueError(f"{path.name}: parameter {name!r} should be {declared[name].type_hint}, got {value!r}")
 
 
+def slowest_cells(path: Path, top: int = 5) -> list[dict]:
+    """The ``top`` slowest code cells of an executed (not yet stripped) notebook: index, seconds
+    (papermill's per-cell duration) and the cell's first line, slowest first."""
+    nb = json.loads(path.read_text())
+    rows = []
+    for i, cell in enumerate(nb["cells"]):
+        seconds = cell.get("metadata", {}).get("papermill", {}).get("duration")
+        if cell["cell_type"] == "code" and seconds is not None:
+            lines = [line for line in "".join(cell["source"]).splitlines() if not line.startswith("# NBVAL")]
+            rows.append({"cell": i, "seconds": round(float(seconds), 1), "code": (lines or [""])[0][:80]})
+    return sorted(rows, key=lambda r: -r["seconds"])[:top]
+
+
 def strip_volatile(path: Path, drop_injected: bool = False) -> None:
     """Drop papermill/execution timestamps and paths; keep outputs, counts and tags. With
     ``drop_injected``, also drop papermill's ``injected-parameters`` cell, so that in the
@@ -190,11 +203,17 @@ def run_notebook(path: Path, profile: str, out_dir: Path | None = None, kernel: 
             if tail is not None:
                 tail.stop()
     wall = time.perf_counter() - t0
+    atomic_write_json(scratch / f"{path.stem}.cells.json", slowest_cells(executed))
     strip_volatile(executed, drop_injected=out_dir is None)
     if out_dir is None:
         shutil.copyfile(executed, path)
         return path, wall
     return executed, wall
+
+
+def _cells_file(stem: str, out_dir: Path | None) -> Path:
+    scratch = (Path(out_dir) if out_dir is not None else ROOT / "build" / "report").resolve()
+    return scratch / f"{stem}.cells.json"
 
 
 def _fresh_progress_file(scratch: Path, stem: str) -> Path:
@@ -209,7 +228,14 @@ def run_report(profile: str = "full", notebooks: list[str] | None = None, out_di
     """Print the plan, then run notebooks in order, printing each one's wall time (and, for the
     full report, the recorded cold time beside it). Stops at the first failure. ``dry_run``
     prints only the plan; ``record`` writes the times to ``results/report_timing.json``."""
-    paths = [find_notebook(k) for k in notebooks] if notebooks else notebook_paths()
+    if notebooks:
+        paths = [find_notebook(k) for k in notebooks]
+    else:
+        paths = [p for p in notebook_paths() if in_report(p.stem, profile)]
+        skipped = [p.stem for p in notebook_paths() if not in_report(p.stem, profile)]
+        if skipped:
+            print(f"not in the {profile} report (PROFILE=long or NB= runs them): {', '.join(skipped)}",
+                  file=sys.stderr)
     for p in paths:  # validate every parameter set before spending time on any run
         check_parameters(p, profile_parameters(profile, p.stem))
     cache = RunCache(Path(out_dir) / "runs") if out_dir is not None else RunCache()
@@ -223,9 +249,12 @@ def run_report(profile: str = "full", notebooks: list[str] | None = None, out_di
         print(f"[{i}/{len(paths)}] {p.stem} (profile {profile})", file=sys.stderr, flush=True)
         _, wall = run_notebook(p, profile, out_dir, kernel)
         times.append((p.stem, wall))
-        print(f"[{i}/{len(paths)}] {p.stem}: {wall:.1f} s", file=sys.stderr, flush=True)
+        cells = json.loads(_cells_file(p.stem, out_dir).read_text())
+        print(f"[{i}/{len(paths)}] {p.stem}: {wall:.1f} s; slowest cells: "
+              + ", ".join(f"#{c['cell']} {c['seconds']:.0f} s ({c['code']})" for c in cells[:3]),
+              file=sys.stderr, flush=True)
         if record and profile == "full":  # one notebook at a time, so a stopped report keeps what it measured
-            record_timing([(p.stem, wall)], cold)
+            record_timing([(p.stem, wall)], cold, cells={p.stem: cells})
     if out_dir is None:
         if update_readme():
             print("README.md: findings table regenerated from results/", file=sys.stderr)

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from .experiments.notebooks import training_configs
+from .experiments.notebooks import in_report, training_configs
 from .paths import ROOT
 from .runs import RunCache, atomic_write_json
 
@@ -88,12 +88,15 @@ def compare_with_recorded(times: list[tuple[str, float]], stream=None) -> None:
                   f"({wall - recorded[stem]:+.1f} s)", file=stream)
 
 
-def record_timing(times: list[tuple[str, float]], cold: bool) -> Path:
-    """Write the notebooks' wall times (with the core count) to ``results/report_timing.json``."""
+def record_timing(times: list[tuple[str, float]], cold: bool, cells: dict[str, list] | None = None) -> Path:
+    """Write the notebooks' wall times (with the core count) to ``results/report_timing.json``;
+    ``cells`` (notebook -> its slowest cells) goes beside them, to show where the time went."""
     data = _recorded_times()
     data.setdefault("notebooks", {}).update({stem: round(wall, 1) for stem, wall in times})
+    if cells:
+        data.setdefault("slowest_cells", {}).update(cells)
     data.update(cores=os.cpu_count(), cache="cold" if cold else "warm",
-                total_s=round(sum(data["notebooks"].values()), 1))
+                total_s=round(sum(w for stem, w in data["notebooks"].items() if in_report(stem, "full")), 1))
     atomic_write_json(TIMING_FILE, data)
     return TIMING_FILE
 

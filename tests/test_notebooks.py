@@ -153,3 +153,23 @@ def test_strip_volatile_drops_the_injected_cell_only_when_asked(tmp_path):
     assert len(json.loads(path.read_text())["cells"]) == 2  # smoke copies keep it: nbval re-runs them as run
     strip_volatile(path, drop_injected=True)
     assert [c["metadata"]["tags"] for c in json.loads(path.read_text())["cells"]] == [["parameters"]]
+
+
+def test_the_full_report_leaves_out_only_the_long_only_notebooks():
+    from lib.experiments.notebooks import LONG_ONLY, in_report
+    stems = {p.stem for p in NOTEBOOKS}
+    assert set(LONG_ONLY) <= stems
+    assert {s for s in stems if in_report(s, "full")} == stems - set(LONG_ONLY)
+    assert all(in_report(s, "long") and in_report(s, "smoke") for s in stems)
+
+
+def test_slowest_cells_reads_papermill_durations_slowest_first(tmp_path):
+    from lib.notebook_runner import slowest_cells
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# title"]},
+             {"cell_type": "code", "metadata": {"papermill": {"duration": 1.25}}, "source": ["# NBVAL_IGNORE_OUTPUT\n", "a = 1"]},
+             {"cell_type": "code", "metadata": {"papermill": {"duration": 9.0}}, "source": ["train()\n", "more()"]},
+             {"cell_type": "code", "metadata": {}, "source": ["never_ran()"]}]
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    assert slowest_cells(path) == [{"cell": 2, "seconds": 9.0, "code": "train()"},
+                                   {"cell": 1, "seconds": 1.2, "code": "a = 1"}]

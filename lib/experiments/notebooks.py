@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import (PROFILE_NAMES, baselines, config_for, energy_landscapes, looped_iterations, recurrent_extrapolation,
-               regularization, search_at_test_time, sequence_models, task_distribution)
+from . import (PROFILE_NAMES, baselines, config_for, decisive_search, energy_landscapes, looped_iterations,
+               recurrent_extrapolation, regularization, search_at_test_time, sequence_models, task_distribution)
 
 #: Notebook stem -> the experiment modules whose configs it builds (in order).
 NOTEBOOK_EXPERIMENTS: dict[str, tuple[ModuleType, ...]] = {
@@ -19,8 +19,18 @@ NOTEBOOK_EXPERIMENTS: dict[str, tuple[ModuleType, ...]] = {
     "02_feedback_transformer": (sequence_models, looped_iterations, recurrent_extrapolation),
     "03_regularization": (regularization,),
     "04_energy_landscapes": (energy_landscapes,),
-    "05_search_at_test_time": (search_at_test_time,),
+    "05_search_at_test_time": (decisive_search,),
+    "06_distilled_energy_search": (search_at_test_time,),
 }
+
+#: Notebooks the full report leaves out to stay within its 90-minute cold budget on 2 cores:
+#: ``make report PROFILE=long`` (or naming them, ``NB=06``) runs them; the smoke profile always does.
+LONG_ONLY: tuple[str, ...] = ("06_distilled_energy_search",)
+
+
+def in_report(stem: str, profile: str) -> bool:
+    """Whether ``make report`` (no ``NB``) runs notebook ``stem`` under ``profile``."""
+    return profile != "full" or stem not in LONG_ONLY
 
 
 def check_profile(profile: str) -> None:
@@ -38,4 +48,4 @@ def training_configs(stem: str, profile: str) -> list:
     return list({c.key + type(c).__name__: c for c in configs}.values())
 
 
-__all__ = ["NOTEBOOK_EXPERIMENTS", "check_profile", "training_configs"]
+__all__ = ["NOTEBOOK_EXPERIMENTS", "LONG_ONLY", "check_profile", "in_report", "training_configs"]
