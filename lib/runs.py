@@ -227,10 +227,14 @@ class RunCache:
             raise KeyError(f"run name {name!r} is ambiguous: {[p.name for p in matches]}")
         return matches[0] if matches else None
 
+    def result_path(self, key: str) -> Path:
+        """Where `cached_result` keeps the result for ``key``."""
+        return self.root / "_results" / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+
     def cached_result(self, key: str, compute: Callable[[], Any]) -> Any:
         """A computed result that belongs to no single run (a shortcut solver on a split, say),
         kept as JSON in ``_results/`` under the hash of ``key`` and written atomically."""
-        path = self.root / "_results" / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+        path = self.result_path(key)
         if path.exists():
             return json.loads(path.read_text())["value"]
         value = compute()

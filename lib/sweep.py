@@ -10,8 +10,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Sequence
+from typing import Callable, Sequence
 
+from .determinism import single_thread
 from .progress import emit, progress_bar, progress_file
 from .run_kinds import load_any_run, train_any
 from .runs import RunCache
@@ -80,3 +81,35 @@ def run_sweep(configs: Sequence, workers: int | None = None, cache: RunCache | N
     finally:
         bar.close()
     return [load_any_run(cache.path_for(c)) for c in configs]
+
+
+def _call_single_thread(fn: Callable, args: tuple):
+    with single_thread():
+        return fn(*args)
+
+
+def parallel_map(fn: Callable, tasks: Sequence[tuple], workers: int | None = None, desc: str = "evaluations",
+                 progress: bool = True) -> list:
+    """``[fn(*task) for task in tasks]``, in that order, over a spawned process pool with one torch
+    thread per worker (``workers=1``: in this process, also single-threaded, so results do not
+    depend on the worker count). ``fn`` must be importable (module level), and its tasks
+    picklable; for evaluations that cache their own results, so a stopped map resumes."""
+    tasks = list(tasks)
+    workers = default_workers() if workers is None else workers
+    bar = progress_bar(total=len(tasks), desc=desc, disable=not progress, unit="task", smoothing=0.0)
+    out: list = [None] * len(tasks)
+    try:
+        if workers <= 1 or len(tasks) <= 1:
+            for i, task in enumerate(tasks):
+                out[i] = _call_single_thread(fn, task)
+                bar.update(1)
+        else:
+            with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=mp.get_context("spawn"),
+                                     initializer=_die_with_parent) as pool:
+                futures = {pool.submit(_call_single_thread, fn, task): i for i, task in enumerate(tasks)}
+                for f in as_completed(futures):
+                    out[futures[f]] = f.result()
+                    bar.update(1)
+    finally:
+        bar.close()
+    return out

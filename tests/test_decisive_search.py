@@ -81,3 +81,9 @@ def test_the_certificates_table_reads_dashes_not_nan(study):
     table = dt.certificates_table(df)
     assert list(table.index.get_level_values("split")) == list(cfg.splits)
     assert not table.isna().any().any()
+
+
+def test_two_evaluation_workers_give_the_single_worker_results(study, tmp_path):
+    cfg, runs, df, _ = study
+    parallel = ds.results(runs, cfg.__class__(**{**cfg.__dict__, "workers": 2}), RunCache(tmp_path))
+    pd.testing.assert_frame_equal(parallel.drop(columns="seconds_per_graph"), df.drop(columns="seconds_per_graph"))

@@ -81,3 +81,12 @@ def test_sweep_killed_with_sigkill_completes_on_restart(tmp_path):
     after = {p.name: (p / "model.pt").stat().st_mtime_ns for p in cache.entries()}
     assert len(after) == 6
     assert all(after[name] == mtime for name, mtime in done.items())  # finished runs untouched
+
+
+def test_parallel_map_keeps_the_order_of_its_tasks_with_one_or_two_workers():
+    import operator
+
+    from lib.sweep import parallel_map
+    tasks = [(i, 10 * i) for i in range(5)]
+    assert parallel_map(operator.add, tasks, workers=1, progress=False) == [11 * i for i in range(5)]
+    assert parallel_map(operator.add, tasks, workers=2, progress=False) == [11 * i for i in range(5)]

@@ -30,7 +30,7 @@ from ..presets import preset
 from ..runs import RunCache
 from ..samplers import SPLITS, sample_split
 from ..solvers import get_solver
-from ..sweep import run_sweep
+from ..sweep import parallel_map, run_sweep
 from ..verifier.exact_checker import ExactChecker
 from ..verifier.solver import VerifierSolver
 
@@ -143,10 +143,9 @@ def _solve(route: str, prior: str, runs: dict, seed: int, graphs) -> dict:
     return _score(graphs, preds, time.perf_counter() - t0, solver)
 
 
-def results(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> pd.DataFrame:
-    """One row per (split, route, prior, seed), cached per cell in the run cache."""
-    cache = cache or RunCache()
-    rows = []
+def _cells(runs: dict, cfg: DecisiveConfig) -> list[dict]:
+    """Every (split, route, prior, seed) cell of the experiment, with its graph count and cache key."""
+    cells = []
     for split in cfg.splits:
         for prior in PRIORS:
             for seed in cfg.seeds:
@@ -162,16 +161,42 @@ def results(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> p
                     if route.startswith("verifier"):
                         parts.append(runs["verifier", prior, seed].name)
                     key = f"decisive|{split}|{n}|{route}|{'|'.join(parts)}" + ("|halt<=n" if route == "imitation" else "")
+                    cells.append({"split": split, "route": route, "prior": prior, "seed": seed, "n": n, "key": key})
+    return cells
 
-                    def compute(split=split, n=n, route=route, prior=prior, seed=seed):
-                        graphs = sample_split(split, n)
-                        return {**split_facts(split, graphs), **_solve(route, prior, runs, seed, graphs)}
 
-                    r = cache.cached_result(key, compute)
-                    rows.append({"split": split, "route": route, "prior": "none" if route.startswith(PRIORLESS)
-                                 else prior, "seed": seed, **r})
+def _compute_cell(cell: dict, runs: dict, root: str) -> None:
+    """Evaluate one cell into the run cache at ``root`` (a worker of `results`)."""
+    def compute():
+        graphs = sample_split(cell["split"], cell["n"])
+        return {**split_facts(cell["split"], graphs), **_solve(cell["route"], cell["prior"], runs, cell["seed"], graphs)}
+    RunCache(root).cached_result(cell["key"], compute)
+
+
+def _own_runs(runs: dict, prior: str, seed: int) -> dict:
+    return {k: r for k, r in runs.items() if k[1:] == (prior, seed)}
+
+
+def results(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> pd.DataFrame:
+    """One row per (split, route, prior, seed), cached per cell in the run cache; the missing
+    cells are evaluated in parallel (``cfg.workers`` processes, one thread each), largest first."""
+    cache = cache or RunCache()
+    cells = _cells(runs, cfg)
+    missing = sorted((c for c in cells if not cache.result_path(c["key"]).exists()),
+                     key=lambda c: -max(SPLITS[c["split"]].sizes) * c["n"])
+    parallel_map(_compute_cell, [(c, _own_runs(runs, c["prior"], c["seed"]), str(cache.root)) for c in missing],
+                 workers=cfg.workers, desc="decisive experiment: evaluations")
+    rows = []
+    for c in cells:
+        r = cache.cached_result(c["key"], lambda key=c["key"]: _raise_missing(key))
+        rows.append({"split": c["split"], "route": c["route"], "prior": "none" if c["route"].startswith(PRIORLESS)
+                     else c["prior"], "seed": c["seed"], **r})
     df = pd.DataFrame(rows)
     return df[[c for c in RESULT_COLUMNS if c in df]]  # one order, fresh or read back from the cache
+
+
+def _raise_missing(key: str):
+    raise RuntimeError(f"the evaluation {key!r} was not written to the run cache")
 
 
 RESULT_COLUMNS = ["split", "route", "prior", "seed", "n", "hop_depth", "mean_degree", "graphs", "exact",
@@ -216,42 +241,52 @@ def explorer(runs: dict, prior: str, seed: int, split: str, index: int = 0):
 AUC_SPLITS, AUC_GRAPHS = ("test_16", "test_64", "salsa_er_160", "maze_dfs_side8"), 64
 
 
-def hard_negative_auc(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> pd.DataFrame:
-    """Each learned verifier's AUC at ranking the truth below hard negatives: the matched generator's
-    wrong outputs, and the wrong states where its own search stops from a random start (pooled over
-    graphs; 0.5 for ties). One row per (split, prior, seed, negative kind), cached."""
+def _auc_cell(split: str, n: int, ver, gen, seed: int, key: str, root: str) -> None:
+    """One verifier's AUC on the hard negatives of one split, into the run cache at ``root``."""
     import torch
 
     from ..batching import collate
     from ..search.parallel_moves import parallel_descent, start_candidate
     from ..verifier.candidates import is_right, truth
     from ..verifier.solver import generator_distances
+
+    def compute():
+        graphs = sample_split(split, n)
+        batch, model = collate(graphs), ver.model("cpu")
+        negatives = {"generator's wrong outputs": torch.cat(generator_distances(gen, graphs, "cpu")),
+                     "search stops (random start)": parallel_descent(model, batch, start_candidate(
+                         batch, "random", torch.Generator().manual_seed(seed))).y}
+        with torch.no_grad():
+            e_true = model(batch, truth(batch)).numpy()
+            out = {}
+            for kind, y in negatives.items():
+                wrong = ~is_right(batch, y).numpy()
+                e = model(batch, y).numpy()[wrong]
+                out[kind] = {"negatives": int(wrong.sum()), "auc": _auc(e_true, e)}
+        return out
+    RunCache(root).cached_result(key, compute)
+
+
+def hard_negative_auc(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> pd.DataFrame:
+    """Each learned verifier's AUC at ranking the truth below hard negatives: the matched generator's
+    wrong outputs, and the wrong states where its own search stops from a random start (pooled over
+    graphs; 0.5 for ties). One row per (split, prior, seed, negative kind), cached; missing cells
+    are computed in parallel like `results`."""
     cache = cache or RunCache()
-    rows = []
+    cells = []
     for split in [s for s in AUC_SPLITS if s in cfg.splits] or cfg.splits[:1]:
         for prior in PRIORS:
             for seed in cfg.seeds:
                 ver, gen = runs["verifier", prior, seed], runs["generator", prior, seed]
                 n = min(AUC_GRAPHS, num_graphs(split, cfg, prior == "generic"))
-
-                def compute(split=split, n=n, ver=ver, gen=gen, seed=seed):
-                    graphs = sample_split(split, n)
-                    batch, model = collate(graphs), ver.model("cpu")
-                    negatives = {"generator's wrong outputs": torch.cat(generator_distances(gen, graphs, "cpu")),
-                                 "search stops (random start)": parallel_descent(model, batch, start_candidate(
-                                     batch, "random", torch.Generator().manual_seed(seed))).y}
-                    with torch.no_grad():
-                        e_true = model(batch, truth(batch)).numpy()
-                        out = {}
-                        for kind, y in negatives.items():
-                            wrong = ~is_right(batch, y).numpy()
-                            e = model(batch, y).numpy()[wrong]
-                            out[kind] = {"negatives": int(wrong.sum()), "auc": _auc(e_true, e)}
-                    return out
-
-                for kind, r in cache.cached_result(f"decisive-auc|{split}|{n}|{ver.name}|{gen.name}", compute).items():
-                    rows.append({"split": split, "prior": prior, "seed": seed, "negatives": kind,
-                                 "count": r["negatives"], "auc": r["auc"]})
+                cells.append((split, n, ver, gen, seed, f"decisive-auc|{split}|{n}|{ver.name}|{gen.name}", prior))
+    parallel_map(_auc_cell, [(*c[:6], str(cache.root)) for c in cells if not cache.result_path(c[5]).exists()],
+                 workers=cfg.workers, desc="decisive experiment: hard negatives")
+    rows = []
+    for split, _, _, _, seed, key, prior in cells:
+        for kind, r in cache.cached_result(key, lambda key=key: _raise_missing(key)).items():
+            rows.append({"split": split, "prior": prior, "seed": seed, "negatives": kind,
+                         "count": r["negatives"], "auc": r["auc"]})
     return pd.DataFrame(rows)
 
 
