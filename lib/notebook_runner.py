@@ -27,7 +27,7 @@ from .experiments.notebooks import check_profile, in_report
 from .findings import PROFILE_ENV, update_readme
 from .paths import NOTEBOOKS, ROOT
 from .progress import PROGRESS_FILE_ENV, ProgressTail
-from .report_plan import compare_with_recorded, plan, print_plan, record_timing
+from .report_plan import compare_with_recorded, plan, print_plan, record_timing, update_readme_timing
 from .runs import RunCache, atomic_write_json
 
 KERNEL = "dijkstra-lab"
@@ -243,7 +243,8 @@ def run_report(profile: str = "full", notebooks: list[str] | None = None, out_di
     print_plan(rows, profile, cache)
     if dry_run:
         return []
-    cold = all(r["cached"] == 0 for r in rows)
+    cache_state = ("cold" if all(r["cached"] == 0 for r in rows)
+                   else "cached" if all(r["cached"] == r["runs"] for r in rows) else "partly cached")
     times = []
     for i, p in enumerate(paths, 1):
         print(f"[{i}/{len(paths)}] {p.stem} (profile {profile})", file=sys.stderr, flush=True)
@@ -253,16 +254,21 @@ def run_report(profile: str = "full", notebooks: list[str] | None = None, out_di
         print(f"[{i}/{len(paths)}] {p.stem}: {wall:.1f} s; slowest cells: "
               + ", ".join(f"#{c['cell']} {c['seconds']:.0f} s ({c['code']})" for c in cells[:3]),
               file=sys.stderr, flush=True)
-        if record and profile == "full":  # one notebook at a time, so a stopped report keeps what it measured
-            record_timing([(p.stem, wall)], cold, cells={p.stem: cells})
+        if record and profile == "full" and cache_state != "partly cached":  # one at a time: a stopped report
+            record_timing([(p.stem, wall)], cache_state, cells={p.stem: cells})   # keeps what it measured
     if out_dir is None:
         if update_readme():
             print("README.md: findings table regenerated from results/", file=sys.stderr)
+        if update_readme_timing():
+            print("README.md: timing table regenerated from results/report_timing.json", file=sys.stderr)
     total = sum(w for _, w in times)
     print("wall time per notebook: " + ", ".join(f"{n} {w:.1f} s" for n, w in times) + f"; total {total:.1f} s",
           file=sys.stderr)
     if profile == "full":
         compare_with_recorded(times)
         if record:
-            print("wall times recorded in results/report_timing.json", file=sys.stderr)
+            print(f"wall times recorded in results/report_timing.json ({cache_state} run cache)"
+                  if cache_state != "partly cached" else
+                  "wall times not recorded: the run cache was partly filled, which measures neither a cold "
+                  "nor a cached report", file=sys.stderr)
     return times

@@ -88,17 +88,58 @@ def compare_with_recorded(times: list[tuple[str, float]], stream=None) -> None:
                   f"({wall - recorded[stem]:+.1f} s)", file=stream)
 
 
-def record_timing(times: list[tuple[str, float]], cold: bool, cells: dict[str, list] | None = None) -> Path:
-    """Write the notebooks' wall times (with the core count) to ``results/report_timing.json``;
-    ``cells`` (notebook -> its slowest cells) goes beside them, to show where the time went."""
+def record_timing(times: list[tuple[str, float]], cache_state: str, cells: dict[str, list] | None = None) -> Path:
+    """Write the notebooks' wall times (with the core count) to ``results/report_timing.json``.
+    ``cache_state`` "cold" (an empty run cache) records them as the cold times, beside ``cells``
+    (notebook -> its slowest cells, to show where the time went); "cached" (every run already in
+    the cache) records them under ``cached_rerun``."""
+    if cache_state not in ("cold", "cached"):
+        raise ValueError(f"cache_state must be 'cold' or 'cached', not {cache_state!r} (a partly filled cache "
+                         "measures neither)")
     data = _recorded_times()
-    data.setdefault("notebooks", {}).update({stem: round(wall, 1) for stem, wall in times})
-    if cells:
+    part = data if cache_state == "cold" else data.setdefault("cached_rerun", {})
+    part.setdefault("notebooks", {}).update({stem: round(wall, 1) for stem, wall in times})
+    part["total_s"] = round(sum(w for stem, w in part["notebooks"].items() if in_report(stem, "full")), 1)
+    if cells and cache_state == "cold":
         data.setdefault("slowest_cells", {}).update(cells)
-    data.update(cores=os.cpu_count(), cache="cold" if cold else "warm",
-                total_s=round(sum(w for stem, w in data["notebooks"].items() if in_report(stem, "full")), 1))
+    data.update(cores=os.cpu_count(), cache="cold")
     atomic_write_json(TIMING_FILE, data)
     return TIMING_FILE
 
 
-__all__ = ["plan", "print_plan", "compare_with_recorded", "record_timing", "TIMING_FILE"]
+TIMING_START, TIMING_END = "<!-- timing:start -->", "<!-- timing:end -->"
+
+
+def timing_markdown(data: dict | None = None) -> str:
+    """The recorded times as a README table: per notebook of the full report, cold and cached."""
+    data = _recorded_times() if data is None else data
+    cold, cached = data.get("notebooks", {}), data.get("cached_rerun", {}).get("notebooks", {})
+    slowest = data.get("slowest_cells", {})
+    lines = [f"Measured by `python -m lib report --record-timing` on {data.get('cores', '?')} cores "
+             "(cold: an empty run cache; cached: every run and evaluation already cached).", "",
+             "| notebook | cold | cached rerun | slowest cell (cold) |", "|---|---|---|---|"]
+    for stem in sorted(set(cold) | set(cached)):
+        cell = (slowest.get(stem) or [{}])[0]
+        where = f"`{cell['code']}` {_duration(cell['seconds'])}" if cell else "—"
+        lines.append(f"| {stem}{'' if in_report(stem, 'full') else ' (PROFILE=long only)'} | "
+                     f"{_duration(cold.get(stem))} | {_duration(cached.get(stem))} | {where} |")
+    lines.append(f"| **full report** | **{_duration(data.get('total_s'))}** | "
+                 f"**{_duration(data.get('cached_rerun', {}).get('total_s'))}** | |")
+    return "\n".join(lines)
+
+
+def update_readme_timing(readme: Path | None = None) -> bool:
+    """Rewrite the README's timing block from ``results/report_timing.json``; True if it changed."""
+    readme = readme or ROOT / "README.md"
+    text = readme.read_text()
+    if TIMING_START not in text or TIMING_END not in text or not TIMING_FILE.exists():
+        return False
+    start, end = text.index(TIMING_START) + len(TIMING_START), text.index(TIMING_END)
+    new = text[:start] + "\n" + timing_markdown() + "\n" + text[end:]
+    if new != text:
+        readme.write_text(new)
+    return new != text
+
+
+__all__ = ["TIMING_FILE", "compare_with_recorded", "plan", "print_plan", "record_timing", "timing_markdown",
+           "update_readme_timing"]
