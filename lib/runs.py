@@ -111,6 +111,25 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
 
+class NotCached(LookupError):
+    """Raised inside `cache_only()` by an evaluation that would have to be computed."""
+
+
+_CACHE_ONLY = False
+
+
+@contextlib.contextmanager
+def cache_only():
+    """Inside the block, a run's cached evaluations are read, and a missing one raises
+    `NotCached` instead of being computed (to find what a parallel pass must compute)."""
+    global _CACHE_ONLY
+    old, _CACHE_ONLY = _CACHE_ONLY, True
+    try:
+        yield
+    finally:
+        _CACHE_ONLY = old
+
+
 def evaluation_key(**fields) -> str:
     """The key of one cached evaluation: its arguments as sorted JSON."""
     return json.dumps(fields, sort_keys=True)
@@ -145,6 +164,8 @@ class Run:
         cache_path = self.path / "evals.json"
         cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
         missing = [k for k in dict.fromkeys(keys) if k not in cache]
+        if missing and _CACHE_ONLY:
+            raise NotCached(f"{self.name}: {missing[0]}")
         if missing:
             found = compute(missing)
             with file_lock(self.path / ".evals.lock"):

@@ -113,3 +113,31 @@ def parallel_map(fn: Callable, tasks: Sequence[tuple], workers: int | None = Non
     finally:
         bar.close()
     return out
+
+
+def evaluate_many(requests: Sequence[tuple], workers: int | None = None, desc: str = "evaluations",
+                  method: str = "evaluate") -> list:
+    """``[run.<method>(*args, **kwargs) for run, args, kwargs in requests]``. The ones already in
+    their run's evaluation cache are read here; the rest are computed by `parallel_map` (each
+    run caches its own results under a lock), then read back, so a stopped pass resumes."""
+    from .runs import NotCached, cache_only
+    requests = list(requests)
+    out: list = [None] * len(requests)
+    missing = []
+    with cache_only():
+        for i, (run, args, kwargs) in enumerate(requests):
+            try:
+                out[i] = getattr(run, method)(*args, **kwargs)
+            except NotCached:
+                missing.append(i)
+    if missing:
+        parallel_map(_call_method, [(requests[i][0], method, requests[i][1], requests[i][2]) for i in missing],
+                     workers=workers, desc=desc)
+        for i in missing:
+            run, args, kwargs = requests[i]
+            out[i] = getattr(run, method)(*args, **kwargs)
+    return out
+
+
+def _call_method(obj, method: str, args: tuple, kwargs: dict) -> None:
+    getattr(obj, method)(*args, **kwargs)

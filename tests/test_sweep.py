@@ -90,3 +90,26 @@ def test_parallel_map_keeps_the_order_of_its_tasks_with_one_or_two_workers():
     tasks = [(i, 10 * i) for i in range(5)]
     assert parallel_map(operator.add, tasks, workers=1, progress=False) == [11 * i for i in range(5)]
     assert parallel_map(operator.add, tasks, workers=2, progress=False) == [11 * i for i in range(5)]
+
+
+class _CountingRun:
+    """A stand-in run whose evaluations go through `Run.cached_evaluations`' cache-only check."""
+
+    def __init__(self, path):
+        from lib.runs import Run
+        self.run = Run(path, None, {})
+
+    def evaluate(self, split, num):
+        return self.run.cached_evaluation(f"{split}|{num}", lambda: {"value": len(split) * num, "pid": __import__("os").getpid()})
+
+
+def test_evaluate_many_reads_cached_evaluations_and_computes_only_the_missing(tmp_path):
+    import os
+
+    from lib.sweep import evaluate_many
+    run = _CountingRun(tmp_path)
+    first = run.evaluate("ab", 3)  # cached here, in this process
+    out = evaluate_many([(run, ("ab", 3), {}), (run, ("abc", 2), {}), (run, ("a", 5), {})], workers=2)
+    assert [o["value"] for o in out] == [6, 6, 5]
+    assert out[0] == first and out[0]["pid"] == os.getpid()
+    assert {o["pid"] for o in out[1:]} != {os.getpid()}  # the missing ones were computed by the workers

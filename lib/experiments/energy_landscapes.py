@@ -19,7 +19,7 @@ from ..oracle import verify
 from ..presets import ROUTES, preset
 from ..runs import evaluation_key
 from ..samplers import sample_split
-from ..sweep import run_sweep
+from ..sweep import evaluate_many, run_sweep
 from ..widgets import SearchExplorer
 from . import preset_grid
 
@@ -67,14 +67,15 @@ def train_all(cfg: EnergyStudyConfig) -> list:
 
 def accuracy_vs_steps(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
     """(method, seed, split, search steps) -> pointer accuracy and exact match of search + decode."""
+    cells = [(run, split) for run in runs for split in cfg.splits]
+    budgets = evaluate_many([(run, (split, cfg.eval_graphs, cfg.search_steps), {"device": cfg.device})
+                             for run, split in cells], cfg.workers, "energy models: search budgets", "evaluate_budgets")
     rows = []
-    for run in runs:
-        for split in cfg.splits:
-            for k, m in zip(cfg.search_steps, run.evaluate_budgets(split, cfg.eval_graphs, cfg.search_steps,
-                                                                   device=cfg.device)):
-                rows.append({"model": run.config.method, "seed": run.config.seed, "split": split, "iterations": k,
-                             "looped": True, "trained_iterations": run.config.inner_steps,
-                             "pointer_accuracy": m["pointer_accuracy"], "exact_match": m["exact_match"]})
+    for (run, split), metrics in zip(cells, budgets):
+        for k, m in zip(cfg.search_steps, metrics):
+            rows.append({"model": run.config.method, "seed": run.config.seed, "split": split, "iterations": k,
+                         "looped": True, "trained_iterations": run.config.inner_steps,
+                         "pointer_accuracy": m["pointer_accuracy"], "exact_match": m["exact_match"]})
     return pd.DataFrame(rows)
 
 

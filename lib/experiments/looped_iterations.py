@@ -15,7 +15,7 @@ from ..models.predict import predict_graphs
 from ..models.train import Run
 from ..presets import ROUTES
 from ..samplers import sample_split
-from ..sweep import run_sweep
+from ..sweep import evaluate_many, run_sweep
 from . import preset_grid
 
 
@@ -66,18 +66,20 @@ def iteration_curves(runs: list[Run], cfg: LoopedConfig) -> pd.DataFrame:
 
     The untied baseline has no iteration knob; it appears once, at its depth.
     """
-    rows = []
+    rows, requests = [], []
     for run in runs:
         trained = _trained_iterations(run)
         looped = trained is not None
         depth = run.config.model_args.get("layers", 4)
         for split in cfg.splits:
             for k in (cfg.iterations if looped else (depth,)):
-                m = run.evaluate(split, cfg.eval_graphs, device=cfg.device, **({"iterations": k} if looped else {}))
+                requests.append((run, (split, cfg.eval_graphs), {"device": cfg.device,
+                                                                 **({"iterations": k} if looped else {})}))
                 rows.append({"model": run.config.label, "route": ROUTES.get(run.config.label, ""),
                              "seed": run.config.seed, "split": split, "iterations": k, "looped": looped,
-                             "trained_iterations": trained if looped else depth,
-                             "pointer_accuracy": m["pointer_accuracy"], "exact_match": m["exact_match"]})
+                             "trained_iterations": trained if looped else depth})
+    for row, m in zip(rows, evaluate_many(requests, cfg.workers, "looped models: iteration curves")):
+        row.update(pointer_accuracy=m["pointer_accuracy"], exact_match=m["exact_match"])
     return pd.DataFrame(rows)
 
 

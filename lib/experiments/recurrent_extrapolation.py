@@ -27,7 +27,7 @@ from ..runs import RunCache, evaluation_key
 from ..samplers import SPLITS, sample_split
 from ..solvers import evaluate_solver, get_solver
 from ..statistics import wilson
-from ..sweep import run_sweep
+from ..sweep import evaluate_many, run_sweep
 
 
 @dataclass(frozen=True)
@@ -87,16 +87,16 @@ def hop_depth_of(split: str) -> float:
 
 def iteration_curves(runs: list, cfg: RecurrentStudyConfig) -> pd.DataFrame:
     """(variant, seed, split, multiple) -> pointer accuracy and exact match at that many iterations."""
-    rows = []
+    rows, requests = [], []
     for run in runs:
         t = trained_iterations(run)
         for split in cfg.curve_splits:
             for k in cfg.multiples:
-                m = run.evaluate(split, cfg.curve_graphs, device=cfg.device, iterations=k * t)
+                requests.append((run, (split, cfg.curve_graphs), {"device": cfg.device, "iterations": k * t}))
                 rows.append({"model": run.config.label, "seed": run.config.seed, "split": split, "iterations": k * t,
-                             "multiple": k, "looped": True, "trained_iterations": t,
-                             "pointer_accuracy": m["pointer_accuracy"], "exact_match": m["exact_match"],
-                             "graphs": m["num_graphs"]})
+                             "multiple": k, "looped": True, "trained_iterations": t})
+    for row, m in zip(rows, evaluate_many(requests, cfg.workers, "recurrent models: iteration curves")):
+        row.update(pointer_accuracy=m["pointer_accuracy"], exact_match=m["exact_match"], graphs=m["num_graphs"])
     return pd.DataFrame(rows)
 
 
@@ -113,16 +113,17 @@ def holds_table(curves: pd.DataFrame) -> pd.DataFrame:
 
 def halting_results(runs: list, cfg: RecurrentStudyConfig) -> pd.DataFrame:
     """Each run of ``halt_variants``, run until it settles (cap ``halt_cap``) on every halting split."""
-    rows = []
+    rows, requests = [], []
     for run in (r for r in runs if r.config.label in cfg.halt_variants):
         for split in cfg.halt_splits:
             num = _eval_graphs(split, cfg.halt_graphs)
-            m = run.evaluate(split, num, device=cfg.device, iterations=cfg.halt_cap, halt=True)
+            requests.append((run, (split, num), {"device": cfg.device, "iterations": cfg.halt_cap, "halt": True}))
             rows.append({"model": run.config.label, "seed": run.config.seed, "split": split,
-                         "n": max(SPLITS[split].sizes), "graphs": m["num_graphs"],
-                         "pointer_accuracy": m["pointer_accuracy"], "exact_match": m["exact_match"],
-                         "exact": round(m["exact_match"] * m["num_graphs"]), "mean_iterations": m["mean_iterations"],
-                         "max_iterations": m["max_iterations"]})
+                         "n": max(SPLITS[split].sizes)})
+    for row, m in zip(rows, evaluate_many(requests, cfg.workers, "recurrent models: run until settled")):
+        row.update(graphs=m["num_graphs"], pointer_accuracy=m["pointer_accuracy"], exact_match=m["exact_match"],
+                   exact=round(m["exact_match"] * m["num_graphs"]), mean_iterations=m["mean_iterations"],
+                   max_iterations=m["max_iterations"])
     return pd.DataFrame(rows)
 
 

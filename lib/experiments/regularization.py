@@ -22,7 +22,7 @@ from ..models.predict import evaluate_model
 from ..models.train import TrainConfig
 from ..samplers import sample_split
 from ..statistics import compare, mean_ci, verdict
-from ..sweep import run_sweep
+from ..sweep import evaluate_many, parallel_map, run_sweep
 
 #: The two architectures under test (matched compute: 6 rounds each) and the shallow control.
 ARCHITECTURES = {
@@ -109,30 +109,30 @@ def _loss(model, graphs, device) -> float:
         return float(pointer_loss(batch, model.eval()(batch).pointer_logits))
 
 
-def measure(runs: dict[str, list], cfg: RegularizationConfig) -> pd.DataFrame:
-    """One row per (configuration, seed): accuracies, losses, gaps, norm and sharpness."""
+def _measure_one(name: str, run, cfg: RegularizationConfig) -> dict:
+    """One (configuration, seed) row of `measure` (a worker of its process pool)."""
     train_graphs = sample_split("train", cfg.train_eval_graphs)
-    splits = {"id": sample_split("test_16", cfg.eval_graphs), "ood64": sample_split("test_64", cfg.eval_graphs),
-              "ood128": sample_split("test_128", cfg.eval_graphs)}
-    sharp_batch = collate(train_graphs[:64])
-    rows = []
-    for name, rs in runs.items():
-        for run in rs:
-            model = run.model(cfg.device)
-            row = {"config": name, "seed": run.config.seed, "parameters": run.metrics["parameters"],
-                   "train_acc": evaluate_model(model, train_graphs, device=cfg.device)["pointer_accuracy"],
-                   "train_loss": _loss(model, train_graphs, cfg.device)}
-            for key, graphs in splits.items():
-                row[f"{key}_acc"] = run.evaluate(f"test_{ {'id': 16, 'ood64': 64, 'ood128': 128}[key]}",
-                                                 cfg.eval_graphs, device=cfg.device)["pointer_accuracy"]
-            row["id_loss"] = _loss(model, splits["id"], cfg.device)
-            row["gap_id"] = row["train_acc"] - row["id_acc"]
-            row["gap_ood64"] = row["train_acc"] - row["ood64_acc"]
-            row["param_norm"] = parameter_norm(model)
-            row["sharpness"] = sharpness(model.cpu(), sharp_batch, cfg.sharpness_rho, cfg.sharpness_draws,
-                                         seed=run.config.seed)
-            rows.append(row)
-    return pd.DataFrame(rows)
+    id_graphs = sample_split("test_16", cfg.eval_graphs)
+    model = run.model(cfg.device)
+    row = {"config": name, "seed": run.config.seed, "parameters": run.metrics["parameters"],
+           "train_acc": evaluate_model(model, train_graphs, device=cfg.device)["pointer_accuracy"],
+           "train_loss": _loss(model, train_graphs, cfg.device)}
+    for key, n in (("id", 16), ("ood64", 64), ("ood128", 128)):
+        row[f"{key}_acc"] = run.evaluate(f"test_{n}", cfg.eval_graphs, device=cfg.device)["pointer_accuracy"]
+    row["id_loss"] = _loss(model, id_graphs, cfg.device)
+    row["gap_id"] = row["train_acc"] - row["id_acc"]
+    row["gap_ood64"] = row["train_acc"] - row["ood64_acc"]
+    row["param_norm"] = parameter_norm(model)
+    row["sharpness"] = sharpness(model.cpu(), collate(train_graphs[:64]), cfg.sharpness_rho, cfg.sharpness_draws,
+                                 seed=run.config.seed)
+    return row
+
+
+def measure(runs: dict[str, list], cfg: RegularizationConfig) -> pd.DataFrame:
+    """One row per (configuration, seed): accuracies, losses, gaps, norm and sharpness, measured
+    in ``cfg.workers`` processes (one torch thread each, so the numbers do not depend on it)."""
+    tasks = [(name, run, cfg) for name, rs in runs.items() for run in rs]
+    return pd.DataFrame(parallel_map(_measure_one, tasks, cfg.workers, desc="regularization: measurements"))
 
 
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
@@ -183,15 +183,16 @@ def regularizer_curves(results: pd.DataFrame) -> pd.DataFrame:
 
 def iteration_curves(runs: dict[str, list], cfg: RegularizationConfig) -> pd.DataFrame:
     """Accuracy against test-time iterations for the tied configurations (no regularizer)."""
-    rows = []
+    rows, requests = [], []
     for name in ("tied", "tied+progressive"):
         for run in runs.get(name, []):
             for split in ("test_16", "test_64"):
                 for k in cfg.iterations:
-                    m = run.evaluate(split, cfg.eval_graphs, device=cfg.device, iterations=k)
+                    requests.append((run, (split, cfg.eval_graphs), {"device": cfg.device, "iterations": k}))
                     rows.append({"model": name, "seed": run.config.seed, "split": split, "iterations": k,
-                                 "looped": True, "trained_iterations": 6, "pointer_accuracy": m["pointer_accuracy"],
-                                 "exact_match": m["exact_match"]})
+                                 "looped": True, "trained_iterations": 6})
+    for row, m in zip(rows, evaluate_many(requests, cfg.workers, "regularization: iteration curves")):
+        row.update(pointer_accuracy=m["pointer_accuracy"], exact_match=m["exact_match"])
     return pd.DataFrame(rows)
 
 
