@@ -51,7 +51,7 @@ def test_tables_and_conclusion_come_from_the_results(study):
     text = dt.conclusion(df, cfg.table_split)
     assert "aligned prior" in text and "generic prior" in text and "Certificates" in text
     rows = dt.findings_rows(df)
-    assert rows and all(r["route"] for r in rows)
+    assert rows and all(r["route"] for r in rows) and not any("train s/run" in r for r in rows)
 
 
 def test_results_are_served_from_the_cache(study, monkeypatch):
@@ -87,3 +87,9 @@ def test_two_evaluation_workers_give_the_single_worker_results(study, tmp_path):
     cfg, runs, df, _ = study
     parallel = ds.results(runs, cfg.__class__(**{**cfg.__dict__, "workers": 2}), RunCache(tmp_path))
     pd.testing.assert_frame_equal(parallel.drop(columns="seconds_per_graph"), df.drop(columns="seconds_per_graph"))
+
+
+def test_findings_rows_give_the_verifiers_training_seconds(study):
+    cfg, runs, df, _ = study
+    rows = dt.findings_rows(df, runs)
+    assert rows and all(float(r["train s/run"]) >= 0 for r in rows)

@@ -147,18 +147,20 @@ def conclusion(df: pd.DataFrame, table_split: str) -> str:
     return "\n".join(lines)
 
 
-def findings_rows(df: pd.DataFrame) -> list[dict]:
-    """README rows: each route and prior, per seed, on the splits of the findings table."""
+def findings_rows(df: pd.DataFrame, runs: dict | None = None) -> list[dict]:
+    """README rows: each route and prior, per seed, on the splits of the findings table; with
+    ``runs`` (from `decisive_search.train_all`), the verifiers' training seconds per run."""
     from ..findings import findings_row
     rows = []
     per_seed = df.assign(exact_match=df.exact / df.graphs)
     for route in ("verifier_far", "verifier_generator"):
         for prior in PRIORS:
             d = per_seed[(per_seed.route == route) & (per_seed.prior == prior)]
+            verifiers = [runs["verifier", prior, s] for s in sorted(set(d.seed))] if runs else ()
             if len(d):
                 rows.append(findings_row(f"{VERIFIERS[prior]} ({ROUTE_LABELS[route].split(', ')[-1]})",
                                          ROUTE_LABELS[route].split(", ")[0] + f" [{prior} prior]", d,
-                                         "rounds to a fixed point (cap n)"))
+                                         "rounds to a fixed point (cap n)", runs=verifiers))
     return rows
 
 
