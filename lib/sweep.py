@@ -95,6 +95,8 @@ def parallel_map(fn: Callable, tasks: Sequence[tuple], workers: int | None = Non
     depend on the worker count). ``fn`` must be importable (module level), and its tasks
     picklable; for evaluations that cache their own results, so a stopped map resumes."""
     tasks = list(tasks)
+    if not tasks:
+        return []
     workers = default_workers() if workers is None else workers
     bar = progress_bar(total=len(tasks), desc=desc, disable=not progress, unit="task", smoothing=0.0)
     out: list = [None] * len(tasks)
@@ -115,29 +117,30 @@ def parallel_map(fn: Callable, tasks: Sequence[tuple], workers: int | None = Non
     return out
 
 
-def evaluate_many(requests: Sequence[tuple], workers: int | None = None, desc: str = "evaluations",
-                  method: str = "evaluate") -> list:
-    """``[run.<method>(*args, **kwargs) for run, args, kwargs in requests]``. The ones already in
-    their run's evaluation cache are read here; the rest are computed by `parallel_map` (each
-    run caches its own results under a lock), then read back, so a stopped pass resumes."""
+def cached_map(fn: Callable, tasks: Sequence[tuple], workers: int | None = None, desc: str = "evaluations") -> list:
+    """``[fn(*task) for task in tasks]`` for an ``fn`` that caches its results in the run cache
+    (`Run.cached_evaluations`): the tasks already cached are read here, inside `cache_only`;
+    the rest go to `parallel_map`, so a stopped pass resumes and a cached one starts no process."""
     from .runs import NotCached, cache_only
-    requests = list(requests)
-    out: list = [None] * len(requests)
+    tasks = list(tasks)
+    out: list = [None] * len(tasks)
     missing = []
     with cache_only():
-        for i, (run, args, kwargs) in enumerate(requests):
+        for i, task in enumerate(tasks):
             try:
-                out[i] = getattr(run, method)(*args, **kwargs)
+                out[i] = fn(*task)
             except NotCached:
                 missing.append(i)
-    if missing:
-        parallel_map(_call_method, [(requests[i][0], method, requests[i][1], requests[i][2]) for i in missing],
-                     workers=workers, desc=desc)
-        for i in missing:
-            run, args, kwargs = requests[i]
-            out[i] = getattr(run, method)(*args, **kwargs)
+    for i, value in zip(missing, parallel_map(fn, [tasks[i] for i in missing], workers=workers, desc=desc)):
+        out[i] = value
     return out
 
 
-def _call_method(obj, method: str, args: tuple, kwargs: dict) -> None:
-    getattr(obj, method)(*args, **kwargs)
+def evaluate_many(requests: Sequence[tuple], workers: int | None = None, desc: str = "evaluations",
+                  method: str = "evaluate") -> list:
+    """``[run.<method>(*args, **kwargs) for run, args, kwargs in requests]`` through `cached_map`."""
+    return cached_map(_call_method, [(run, method, args, kwargs) for run, args, kwargs in requests], workers, desc)
+
+
+def _call_method(obj, method: str, args: tuple, kwargs: dict):
+    return getattr(obj, method)(*args, **kwargs)

@@ -20,9 +20,10 @@ from ..model_diagnostics import parameter_norm, sharpness
 from ..models.base import pointer_loss
 from ..models.predict import evaluate_model
 from ..models.train import TrainConfig
+from ..runs import evaluation_key
 from ..samplers import sample_split
 from ..statistics import compare, mean_ci, verdict
-from ..sweep import evaluate_many, parallel_map, run_sweep
+from ..sweep import cached_map, evaluate_many, run_sweep
 
 #: The two architectures under test (matched compute: 6 rounds each) and the shallow control.
 ARCHITECTURES = {
@@ -110,11 +111,17 @@ def _loss(model, graphs, device) -> float:
 
 
 def _measure_one(name: str, run, cfg: RegularizationConfig) -> dict:
-    """One (configuration, seed) row of `measure` (a worker of its process pool)."""
+    """One (configuration, seed) row of `measure`, cached in the run's evaluations."""
+    key = evaluation_key(study="regularization", train_eval_graphs=cfg.train_eval_graphs, eval_graphs=cfg.eval_graphs,
+                         sharpness_rho=cfg.sharpness_rho, sharpness_draws=cfg.sharpness_draws, device=cfg.device)
+    return {"config": name, **run.cached_evaluation(key, lambda: _measure(run, cfg))}
+
+
+def _measure(run, cfg: RegularizationConfig) -> dict:
     train_graphs = sample_split("train", cfg.train_eval_graphs)
     id_graphs = sample_split("test_16", cfg.eval_graphs)
     model = run.model(cfg.device)
-    row = {"config": name, "seed": run.config.seed, "parameters": run.metrics["parameters"],
+    row = {"seed": run.config.seed, "parameters": run.metrics["parameters"],
            "train_acc": evaluate_model(model, train_graphs, device=cfg.device)["pointer_accuracy"],
            "train_loss": _loss(model, train_graphs, cfg.device)}
     for key, n in (("id", 16), ("ood64", 64), ("ood128", 128)):
@@ -129,10 +136,16 @@ def _measure_one(name: str, run, cfg: RegularizationConfig) -> dict:
 
 
 def measure(runs: dict[str, list], cfg: RegularizationConfig) -> pd.DataFrame:
-    """One row per (configuration, seed): accuracies, losses, gaps, norm and sharpness, measured
-    in ``cfg.workers`` processes (one torch thread each, so the numbers do not depend on it)."""
+    """One row per (configuration, seed): accuracies, losses, gaps, norm and sharpness, cached per
+    run and measured in ``cfg.workers`` processes (one torch thread each, so the numbers do not
+    depend on it)."""
     tasks = [(name, run, cfg) for name, rs in runs.items() for run in rs]
-    return pd.DataFrame(parallel_map(_measure_one, tasks, cfg.workers, desc="regularization: measurements"))
+    rows = cached_map(_measure_one, tasks, cfg.workers, desc="regularization: measurements")
+    return pd.DataFrame(rows)[MEASURE_COLUMNS]  # one order, fresh or read back (sorted) from the cache
+
+
+MEASURE_COLUMNS = ["config", "seed", "parameters", "train_acc", "train_loss", "id_acc", "ood64_acc", "ood128_acc",
+                   "id_loss", "gap_id", "gap_ood64", "param_norm", "sharpness"]
 
 
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
