@@ -24,7 +24,7 @@ from ..samplers import SPLITS, sample_split
 from ..sequence.dijkstra_trace import TraceCoding, quantisation_ceiling
 from ..sequence.examples import collate
 from ..sequence.train import SeqTrainConfig, SequenceRun
-from ..sweep import run_sweep
+from ..sweep import evaluate_many, run_sweep
 
 MODELS = ("feedback_transformer", "decoder_transformer")
 
@@ -122,12 +122,11 @@ def _mean_std(series: pd.Series, scale: float = 100.0) -> str:
 # -- code execution ------------------------------------------------------------------------------
 def code_execution_results(runs: list[SequenceRun], cfg: SequenceConfig) -> pd.DataFrame:
     """Long table: one row per (model, seed) with accuracy on held-out programs."""
-    rows = []
-    for run in runs:
-        m = run.evaluate("test", cfg.test_programs, device=cfg.device)
-        rows.append({"model": label(run), "seed": run.config.seed, "print_accuracy": m["print_accuracy"],
-                     "program_accuracy": m["program_accuracy"], "parameters": run.metrics["parameters"]})
-    return pd.DataFrame(rows)
+    metrics = evaluate_many([(run, ("test", cfg.test_programs), {"device": cfg.device}) for run in runs], cfg.workers,
+                            "code execution: held-out programs")
+    return pd.DataFrame([{"model": label(run), "seed": run.config.seed, "print_accuracy": m["print_accuracy"],
+                          "program_accuracy": m["program_accuracy"], "parameters": run.metrics["parameters"]}
+                         for run, m in zip(runs, metrics)])
 
 
 def code_execution_table(results: pd.DataFrame, cfg: SequenceConfig) -> pd.DataFrame:
@@ -149,15 +148,13 @@ def code_execution_table(results: pd.DataFrame, cfg: SequenceConfig) -> pd.DataF
 # -- Dijkstra trace ------------------------------------------------------------------------------
 def trace_results(runs: list[SequenceRun], cfg: SequenceConfig) -> pd.DataFrame:
     """Long table: one row per (model, seed, split) with trace and pointer metrics."""
-    rows = []
-    for run in runs:
-        for split in cfg.trace_splits:
-            m = run.evaluate(split, cfg.eval_graphs, device=cfg.device)
-            rows.append({"model": label(run), "seed": run.config.seed, "split": split, "n": SPLITS[split].sizes[0],
-                         **{k: m[k] for k in ("trace_token_accuracy", "trace_node_accuracy",
-                                              "trace_predecessor_accuracy", "trace_exact", "pointer_accuracy",
-                                              "exact_match")}})
-    return pd.DataFrame(rows)
+    cells = [(run, split) for run in runs for split in cfg.trace_splits]
+    metrics = evaluate_many([(run, (split, cfg.eval_graphs), {"device": cfg.device}) for run, split in cells],
+                            cfg.workers, "Dijkstra trace: test graphs")
+    return pd.DataFrame([{"model": label(run), "seed": run.config.seed, "split": split, "n": SPLITS[split].sizes[0],
+                          **{k: m[k] for k in ("trace_token_accuracy", "trace_node_accuracy",
+                                               "trace_predecessor_accuracy", "trace_exact", "pointer_accuracy",
+                                               "exact_match")}} for (run, split), m in zip(cells, metrics)])
 
 
 def trace_table(results: pd.DataFrame, metric: str = "pointer_accuracy", cfg: SequenceConfig | None = None
