@@ -118,8 +118,9 @@ def slowest_cells(path: Path, top: int = 5) -> list[dict]:
     """The ``top`` slowest code cells of an executed (not yet stripped) notebook: index, seconds
     (papermill's per-cell duration) and the cell's first line, slowest first."""
     nb = json.loads(path.read_text())
+    cells = [c for c in nb["cells"] if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
     rows = []
-    for i, cell in enumerate(nb["cells"]):
+    for i, cell in enumerate(cells):  # numbered as in the committed notebook, without papermill's injected cell
         seconds = cell.get("metadata", {}).get("papermill", {}).get("duration")
         if cell["cell_type"] == "code" and seconds is not None:
             lines = [line for line in "".join(cell["source"]).splitlines() if not line.startswith("# NBVAL")]

@@ -21,11 +21,18 @@ NOTEBOOK_EXPERIMENTS: dict[str, tuple[ModuleType, ...]] = {
     "04_energy_landscapes": (energy_landscapes,),
     "05_search_at_test_time": (decisive_search,),
     "06_distilled_energy_search": (search_at_test_time,),
+    "07_dijkstra_as_a_trace": (sequence_models,),
+}
+
+#: Config fields a notebook sets on top of a module's profile (the notebook passes the same ones).
+NOTEBOOK_OVERRIDES: dict[str, dict[ModuleType, dict]] = {
+    "02_feedback_transformer": {sequence_models: {"tasks": ("code",)}},
+    "07_dijkstra_as_a_trace": {sequence_models: {"tasks": ("trace",)}},
 }
 
 #: Notebooks the full report leaves out to stay within its 90-minute cold budget on 2 cores:
 #: ``make report PROFILE=long`` (or naming them, ``NB=06``) runs them; the smoke profile always does.
-LONG_ONLY: tuple[str, ...] = ("06_distilled_energy_search",)
+LONG_ONLY: tuple[str, ...] = ("06_distilled_energy_search", "07_dijkstra_as_a_trace")
 
 
 def in_report(stem: str, profile: str) -> bool:
@@ -44,8 +51,9 @@ def training_configs(stem: str, profile: str) -> list:
     configs = []
     for module in NOTEBOOK_EXPERIMENTS.get(stem, ()):
         if hasattr(module, "training_configs"):
-            configs += module.training_configs(config_for(module.PROFILES, profile))
+            overrides = NOTEBOOK_OVERRIDES.get(stem, {}).get(module, {})
+            configs += module.training_configs(config_for(module.PROFILES, profile, **overrides))
     return list({c.key + type(c).__name__: c for c in configs}.values())
 
 
-__all__ = ["NOTEBOOK_EXPERIMENTS", "LONG_ONLY", "check_profile", "in_report", "training_configs"]
+__all__ = ["NOTEBOOK_EXPERIMENTS", "NOTEBOOK_OVERRIDES", "LONG_ONLY", "check_profile", "in_report", "training_configs"]

@@ -52,6 +52,7 @@ class SequenceConfig:
     trace_steps: int = 300  # optimizer steps per trace run
     trace_splits: tuple[str, ...] = ("test_16", "test_32", "test_64")  # evaluation splits
     eval_graphs: int = 32  # graphs per evaluation split
+    tasks: tuple[str, ...] = ("code", "trace")  # the tasks trained: notebook 02 runs "code", notebook 07 "trace"
     # -- cost -----------------------------------------------------------------------------------
     cost_items: int = 16  # programs / graphs per wall-time measurement
     workers: int | None = None  # training processes (None: one per core); results do not depend on it
@@ -94,7 +95,10 @@ def label(run: SequenceRun) -> str:
 
 def training_configs(cfg: "SequenceConfig") -> list:
     """Every run this notebook trains under ``cfg`` (for the report runner's plan)."""
-    return cfg.code_configs() + cfg.trace_configs()
+    unknown = sorted(set(cfg.tasks) - {"code", "trace"})
+    if unknown:
+        raise ValueError(f"unknown sequence task(s) {unknown}; choose from 'code', 'trace'")
+    return (cfg.code_configs() if "code" in cfg.tasks else []) + (cfg.trace_configs() if "trace" in cfg.tasks else [])
 
 
 def train_all(configs: list[SeqTrainConfig], workers: int | None = None, device: str = "auto",
