@@ -63,7 +63,7 @@ class DecisiveConfig:
     generic_graphs: int = 64  # graphs per split for the generic verifier's search, O(sum of squared degrees) a round
     generic_skip: tuple[str, ...] = ("test_128", "salsa_er_800", "salsa_ws_800", "salsa_delaunay_800", "salsa_er_1600",
                                      "salsa_ws_1600", "salsa_delaunay_1600")  # too slow for it on 2 cores
-    random_max_n: int = 256  # random starts only up to this n: they fail there already, and cost n rounds above
+    random_max_n: int = 128  # random starts only up to this n: they fail there already, and cost n rounds above
     table_split: str = "test_64"  # the split of the 2 x 2 table
     steps: int | None = None  # override both routes' optimizer steps (None: the presets')
     workers: int | None = None  # training processes (None: one per core)
@@ -72,6 +72,7 @@ class DecisiveConfig:
 
 PROFILES = {
     "full": DecisiveConfig(),
+    "long": DecisiveConfig(random_max_n=256),  # random starts also on the n = 160 and 256 splits
     "smoke": DecisiveConfig(seeds=(0,), splits=("test_16", "maze_dfs_side4"), graphs=3, generic_graphs=2,
                             table_split="test_16", steps=4, workers=1),
 }
