@@ -19,7 +19,7 @@ from ..oracle import verify
 from ..presets import ROUTES, preset
 from ..runs import evaluation_key
 from ..samplers import sample_split
-from ..sweep import evaluate_many, run_sweep
+from ..sweep import cached_map, evaluate_many, run_sweep
 from ..widgets import SearchExplorer
 from . import preset_grid
 
@@ -129,15 +129,23 @@ def verifier_auc(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
     """Verifier quality per method and split: the pooled ROC-AUC of -energy separating the
     truth from corruptions across graphs (needs a calibrated scale), and the paired rate at
     which a graph's truth scores below its own corruptions (ranking within a graph)."""
-    rows = []
-    for run in runs:
-        for split in cfg.auc_splits:
-            s = verifier_scores(run, split, cfg.auc_graphs)
-            pos, neg = -s[s.correct].energy.to_numpy(), -s[~s.correct].energy.to_numpy()
-            rows.append({"method": run.config.method, "seed": run.config.seed, "split": split,
-                         "auc": _auc(pos, neg) if len(pos) and len(neg) else np.nan,
-                         "paired": paired_win_rate(s)})
-    return pd.DataFrame(rows)
+    cells = [(run, split, cfg.auc_graphs) for run in runs for split in cfg.auc_splits]
+    rows = cached_map(_verifier_auc_cell, cells, cfg.workers, "energy models: verifier AUC")
+    return pd.DataFrame([{"method": run.config.method, "seed": run.config.seed, "split": split,
+                          "auc": np.nan if r["auc"] is None else r["auc"],
+                          "paired": np.nan if r["paired"] is None else r["paired"]}
+                         for (run, split, _), r in zip(cells, rows)])
+
+
+def _verifier_auc_cell(run, split: str, num_graphs: int) -> dict:
+    """One run's pooled AUC and paired rate on one split, cached in the run's evaluations."""
+    def compute():
+        s = verifier_scores(run, split, num_graphs)
+        pos, neg = -s[s.correct].energy.to_numpy(), -s[~s.correct].energy.to_numpy()
+        paired = paired_win_rate(s)
+        return {"auc": _auc(pos, neg) if len(pos) and len(neg) else None,
+                "paired": None if np.isnan(paired) else paired}
+    return run.cached_evaluation(evaluation_key(study="verifier_auc", split=split, graphs=num_graphs), compute)
 
 
 @torch.no_grad()
