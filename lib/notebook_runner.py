@@ -177,7 +177,7 @@ def run_notebook(path: Path, profile: str, out_dir: Path | None = None, kernel: 
 
     params = profile_parameters(profile, path.stem)
     check_parameters(path, params)
-    scratch = (Path(out_dir) if out_dir is not None else ROOT / "build" / "report").resolve()
+    scratch = _scratch(out_dir)
     scratch.mkdir(parents=True, exist_ok=True)
     executed = scratch / path.name
     events = _fresh_progress_file(scratch, path.stem)
@@ -212,9 +212,13 @@ def run_notebook(path: Path, profile: str, out_dir: Path | None = None, kernel: 
     return executed, wall
 
 
+def _scratch(out_dir: Path | None) -> Path:
+    """Where a run writes its executed copy, progress events and cell times."""
+    return (Path(out_dir) if out_dir is not None else ROOT / "build" / "report").resolve()
+
+
 def _cells_file(stem: str, out_dir: Path | None) -> Path:
-    scratch = (Path(out_dir) if out_dir is not None else ROOT / "build" / "report").resolve()
-    return scratch / f"{stem}.cells.json"
+    return _scratch(out_dir) / f"{stem}.cells.json"
 
 
 def _fresh_progress_file(scratch: Path, stem: str) -> Path:

@@ -67,20 +67,25 @@ def run_sweep(configs: Sequence, workers: int | None = None, cache: RunCache | N
     bar = progress_bar(total=len(configs), initial=len(configs) - len(todo), desc=desc, disable=not progress,
                unit="run", smoothing=0.0)
     try:
-        if workers <= 1 or len(todo) <= 1:
-            for c in todo:
-                _train_one(c, str(cache.root), device)
-                bar.update(1)
-        else:
-            with ProcessPoolExecutor(min(workers, len(todo)), mp_context=mp.get_context("spawn"),
-                                     initializer=_die_with_parent) as pool:
-                futures = [pool.submit(_train_one, c, str(cache.root), device) for c in todo]
-                for f in as_completed(futures):
-                    f.result()
-                    bar.update(1)
+        for _ in _completed(_train_one, [(c, str(cache.root), device) for c in todo], workers):
+            bar.update(1)
     finally:
         bar.close()
     return [load_any_run(cache.path_for(c)) for c in configs]
+
+
+def _completed(fn: Callable, tasks: list[tuple], workers: int):
+    """Yield ``(index, fn(*task))`` as tasks finish: in this process for one worker or one task,
+    else over a spawned pool (safe from a notebook) whose workers stop if this process dies."""
+    if workers <= 1 or len(tasks) <= 1:
+        for i, task in enumerate(tasks):
+            yield i, fn(*task)
+        return
+    with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=mp.get_context("spawn"),
+                             initializer=_die_with_parent) as pool:
+        futures = {pool.submit(fn, *task): i for i, task in enumerate(tasks)}
+        for f in as_completed(futures):
+            yield futures[f], f.result()
 
 
 def _call_single_thread(fn: Callable, args: tuple):
@@ -101,17 +106,9 @@ def parallel_map(fn: Callable, tasks: Sequence[tuple], workers: int | None = Non
     bar = progress_bar(total=len(tasks), desc=desc, disable=not progress, unit="task", smoothing=0.0)
     out: list = [None] * len(tasks)
     try:
-        if workers <= 1 or len(tasks) <= 1:
-            for i, task in enumerate(tasks):
-                out[i] = _call_single_thread(fn, task)
-                bar.update(1)
-        else:
-            with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=mp.get_context("spawn"),
-                                     initializer=_die_with_parent) as pool:
-                futures = {pool.submit(_call_single_thread, fn, task): i for i, task in enumerate(tasks)}
-                for f in as_completed(futures):
-                    out[futures[f]] = f.result()
-                    bar.update(1)
+        for i, value in _completed(_call_single_thread, [(fn, task) for task in tasks], workers):
+            out[i] = value
+            bar.update(1)
     finally:
         bar.close()
     return out
