@@ -18,6 +18,7 @@ import pandas as pd
 
 from .paths import ROOT, results_dir
 from .runs import atomic_write_json
+from .statistics import wilson
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 COLUMNS = ["approach", "route", "notebook", "seeds", "ID n=16", "OOD n=64", "OOD n=128", "exact match n=64",
@@ -31,6 +32,15 @@ def pct(values) -> str:
     if not v.size:
         return "—"
     return f"{100 * v.mean():.1f} ± {100 * v.std(ddof=1):.1f}" if v.size > 1 else f"{100 * v.mean():.1f}"
+
+
+def pct_wilson(rates, graphs) -> str:
+    """``rate [low, high]`` in percent: per-seed rates over ``graphs`` graphs each, pooled, with
+    the 95% Wilson interval."""
+    hits = round(float(np.dot(np.asarray(rates, float), np.asarray(graphs, float))))
+    trials = int(np.sum(graphs))
+    low, high = wilson(hits, trials)
+    return f"{100 * hits / trials:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
 
 
 def findings_row(approach: str, route: str, results: pd.DataFrame, test_time_cost: str, runs: Sequence = (),
@@ -49,6 +59,8 @@ def findings_row(approach: str, route: str, results: pd.DataFrame, test_time_cos
            "exact match n=64": at("test_64", "exact_match"), "test-time cost": test_time_cost}
     count = next((c for c in ("graphs", "num_graphs") if c in results), None)
     n64 = results[results.split == "test_64"]
+    if count and len(n64):  # exact match pooled over seeds × graphs, with its 95% Wilson interval
+        row["exact match n=64"] = pct_wilson(n64["exact_match"], n64[count])
     if count and len(n64):  # evaluation graphs per seed behind the n = 64 columns
         row["graphs n=64"] = "/".join(str(int(v)) for v in sorted(set(n64[count])))
     if runs:
@@ -62,12 +74,20 @@ PROFILE_ENV = "LAB_PROFILE"
 
 def record(notebook: str, rows: list[dict], profile: str | None = None) -> Path:
     """Write a notebook's findings rows (keys from `COLUMNS`) to ``results/<notebook>.json``,
-    with the profile that produced them (default: ``$LAB_PROFILE``, set by the report runner)."""
+    with the profile that produced them (default: ``$LAB_PROFILE``, set by the report runner).
+
+    Only the full report writes into the committed ``results/``: rows of any other profile (a
+    reader's quick run in JupyterLab) go to ``build/results/`` unless ``LAB_RESULTS_DIR`` names
+    a folder, so that they never overwrite the report's."""
     unknown = {k for r in rows for k in r} - set(COLUMNS)
     if unknown:
         raise ValueError(f"unknown findings columns {sorted(unknown)}; use {COLUMNS}")
     profile = profile or os.environ.get(PROFILE_ENV) or "unknown"
-    path = results_dir() / f"{notebook}.json"
+    folder = results_dir()
+    if profile not in ("full", "long") and "LAB_RESULTS_DIR" not in os.environ:
+        folder = ROOT / "build" / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{notebook}.json"
     atomic_write_json(path, {"notebook": notebook, "profile": profile,
                              "rows": [{**{c: "—" for c in COLUMNS}, "notebook": notebook, **r} for r in rows]})
     return path

@@ -90,31 +90,23 @@ def ensure_kernel() -> None:
 
 
 @contextlib.contextmanager
-def voila_server(notebook: Path, runs_dir: Path, log: Path, **env: str):
-    """Serve ``notebook`` with Voilà on a free localhost port; yields its URL.
-
-    The kernel inherits the environment: a scratch run cache, ``env`` on top, and no
-    ``MPLBACKEND`` (the notebook draws with the inline backend)."""
-    ensure_kernel()
-    port = _free_port()
-    child_env = {**os.environ, "LAB_RUNS_DIR": str(runs_dir), "PYTHONHASHSEED": "0", **env}
-    child_env.pop("MPLBACKEND", None)
-    cmd = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-           "--Voila.port_retries=0", "--show_tracebacks=True", f"--Voila.root_dir={notebook.parent}"]
+def serving(cmd: list[str], port: int, env: dict, log: Path, name: str):
+    """Run ``cmd`` (a server that listens on ``port``) with ``env``, logging to ``log``; return
+    once the port accepts connections (an HTTP probe could start a kernel); stop it afterwards."""
     with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=fh, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
-        while True:  # wait for the port (an HTTP probe would start a kernel)
+        while True:
             if proc.poll() is not None:
-                pytest.fail(f"voila exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+                pytest.fail(f"{name} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             if time.monotonic() > deadline:
-                pytest.fail(f"voila did not listen on port {port} within 60 s:\n{log.read_text()[-3000:]}")
+                pytest.fail(f"{name} did not listen on port {port} within 60 s:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/"
+        yield
     finally:
         proc.terminate()
         try:
@@ -122,6 +114,27 @@ def voila_server(notebook: Path, runs_dir: Path, log: Path, **env: str):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def kernel_env(scratch: Path, **env: str) -> dict:
+    """The environment a served kernel inherits: run cache, figures and results in ``scratch``
+    (a test never touches the committed ones), ``env`` on top, and no ``MPLBACKEND`` (the
+    notebook draws with the inline backend)."""
+    child_env = {**os.environ, "LAB_RUNS_DIR": str(scratch / "runs"), "LAB_FIGURES_DIR": str(scratch / "figures"),
+                 "LAB_RESULTS_DIR": str(scratch / "results"), "PYTHONHASHSEED": "0", **env}
+    child_env.pop("MPLBACKEND", None)
+    return child_env
+
+
+@contextlib.contextmanager
+def voila_server(notebook: Path, scratch: Path, log: Path, **env: str):
+    """Serve ``notebook`` with Voilà on a free localhost port; yields its URL."""
+    ensure_kernel()
+    port = _free_port()
+    cmd = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+           "--Voila.port_retries=0", "--show_tracebacks=True", f"--Voila.root_dir={notebook.parent}"]
+    with serving(cmd, port, kernel_env(scratch, **env), log, "voila"):
+        yield f"http://127.0.0.1:{port}/"
 
 
 # -- the search-explorer app -----------------------------------------------------------------
@@ -228,7 +241,7 @@ def test_step_slider_redraws_the_search_explorer(tmp_path):
     log = tmp_path / "voila.log"
     break_slider = os.environ.get("LAB_EXPLORER_BREAK_SLIDER", "")  # demo: LAB_EXPLORER_BREAK_SLIDER=1 fails this
     console: list = []
-    with voila_server(APP, tmp_path / "runs", log, LAB_EXPLORER_BREAK_SLIDER=break_slider) as url, \
+    with voila_server(APP, tmp_path, log, LAB_EXPLORER_BREAK_SLIDER=break_slider) as url, \
             chromium(console) as page:
         open_app(page, url, log, console)
         states = exercise_slider(page)
@@ -245,7 +258,7 @@ def test_a_dead_step_slider_is_caught(tmp_path):
     require_browser("voila")
     log = tmp_path / "voila.log"
     console: list = []
-    with voila_server(APP, tmp_path / "runs", log, LAB_EXPLORER_BREAK_SLIDER="1") as url, chromium(console) as page:
+    with voila_server(APP, tmp_path, log, LAB_EXPLORER_BREAK_SLIDER="1") as url, chromium(console) as page:
         open_app(page, url, log, console)
         first = view_state(page)
         with pytest.raises(AssertionError, match="did not follow"):
@@ -254,3 +267,107 @@ def test_a_dead_step_slider_is_caught(tmp_path):
     assert state["slider"] == 0, "the slider itself moved"
     assert (state["status"], state["src"]) == (first["status"], first["src"]), "but the view stayed put"
 
+
+
+# -- notebook 04 in JupyterLab, as a reader runs it ----------------------------------------------
+
+NOTEBOOK_04 = ROOT / "notebooks" / "04_energy_landscapes.ipynb"
+#: Notebook 04 under the smoke profile trains and searches for about a minute; allow for a slow machine.
+RUN_ALL_TIMEOUT_S = 600
+#: JupyterLab settings for a hermetic run: no news or update checks, and every cell kept in the
+#: page (no windowed rendering), so that the widget is in the DOM wherever the page is scrolled.
+LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+                {"fetchNews": "false", "checkForUpdates": False},
+                "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"}}
+
+
+def reader_copy(notebook: Path, folder: Path, profile: str = "smoke") -> Path:
+    """A copy of ``notebook`` as a reader would run it: outputs cleared and the ``parameters``
+    cell edited to ``profile`` (no papermill, so no injected cell)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, "the notebook should have exactly one cell tagged 'parameters'"
+    assert 'profile: str = "full"' in params[0].source, params[0].source
+    params[0].source = params[0].source.replace('profile: str = "full"', f'profile: str = "{profile}"')
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nb.metadata.pop("widgets", None)
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / notebook.name)
+    return folder / notebook.name
+
+
+@contextlib.contextmanager
+def jupyterlab_server(root: Path, scratch: Path, log: Path):
+    """JupyterLab serving ``root`` on a free localhost port, with its app object exposed to the
+    page (``window.jupyterapp``) and `LAB_SETTINGS`; yields the URL prefix and the token."""
+    import json
+    import secrets
+
+    ensure_kernel()
+    settings = scratch / "lab-settings"
+    for name, values in LAB_SETTINGS.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+           "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+           "--expose-app-in-browser", "--LabApp.extension_manager=readonly",
+           *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])]
+    env = kernel_env(scratch, JUPYTERLAB_SETTINGS_DIR=str(settings),
+                     JUPYTERLAB_WORKSPACES_DIR=str(scratch / "lab-workspaces"),
+                     JUPYTER_RUNTIME_DIR=str(scratch / "jupyter-runtime"))
+    with serving(cmd, port, env, log, "jupyterlab"):
+        yield f"http://127.0.0.1:{port}", token
+
+
+#: JavaScript: the open notebook's kernel status ("idle", "busy", ...), or "" while there is none.
+KERNEL_STATUS = """() => {
+    const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+    return k ? k.status : "";
+}"""
+#: JavaScript: every code cell has run (no "[*]" or empty prompts left) and the kernel is idle.
+ALL_CELLS_RAN = r"""() => {
+    const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent);
+    const w = window.jupyterapp.shell.currentWidget;
+    return prompts.length > 0 && prompts.every(t => /\[\d+\]/.test(t))
+        && w.sessionContext.session.kernel.status === "idle";
+}"""
+
+
+def test_notebook_04_in_jupyterlab_runs_the_readers_profile_and_its_step_slider_redraws(tmp_path):
+    """A reader opens notebook 04 in JupyterLab, sets the parameters cell to the smoke profile,
+    runs every cell, and slides the search-step control: the view must follow each step, and
+    the run must be the reader's profile (the committed notebook carries no papermill cell that
+    would override it)."""
+    import json
+
+    require_browser("jupyterlab", "ipywidgets")
+    notebook = reader_copy(NOTEBOOK_04, tmp_path / "notebooks")
+    log, console = tmp_path / "jupyterlab.log", []
+    with jupyterlab_server(notebook.parent, tmp_path, log) as (base, token), \
+            chromium(console, viewport=(1400, 1000)) as page:
+        page.goto(f"{base}/lab/tree/{notebook.name}?token={token}", timeout=120_000, wait_until="domcontentloaded")
+        page.wait_for_function(f"() => ({KERNEL_STATUS})() === 'idle'", timeout=120_000)
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        try:
+            page.wait_for_function(ALL_CELLS_RAN, timeout=RUN_ALL_TIMEOUT_S * 1000, polling=1000)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "run-all.png"), full_page=True)
+            raise
+        text = page.locator(".jp-Notebook").inner_text()
+        assert "Traceback" not in text, f"a cell failed in JupyterLab:\n{text[text.index('Traceback') - 500:][:3000]}"
+        page.locator(f".jp-Notebook {STATUS}").first.scroll_into_view_if_needed()
+        states = exercise_slider(page)
+        page.screenshot(path=str(tmp_path / "notebook-04.png"))
+    recorded = json.loads((tmp_path / "results" / "04_energy_landscapes.json").read_text())
+    assert recorded["profile"] == "smoke", "the reader's edit of the parameters cell must decide the profile"
+    images = [png_bytes(s["src"]) for s in states]
+    assert len(set(images[1:5])) == 4, "steps 0..3 should each draw a different frame (the step marker moves)"
+    assert images[-1] == images[0], "returning to the last step should redraw the very same frame"
+    assert (tmp_path / "figures" / "04_search_explorer.png").exists(), "the reader's figures go to the scratch folder"

@@ -33,6 +33,21 @@ def test_findings_table_is_built_only_from_full_profile_results(tmp_path, monkey
     assert list(findings.table(tmp_path).approach) == ["mlp"]
 
 
+def test_a_quick_run_outside_the_report_never_overwrites_the_committed_results(monkeypatch):
+    """A reader who runs a notebook on the smoke profile (no report runner, no LAB_RESULTS_DIR)
+    gets its rows under build/results, not over the report's."""
+    monkeypatch.delenv(findings.PROFILE_ENV, raising=False)
+    monkeypatch.delenv("LAB_RESULTS_DIR", raising=False)
+    committed = (ROOT / "results" / "zz_probe.json")
+    path = findings.record("zz_probe", [{"approach": "mlp"}], profile="smoke")
+    try:
+        assert path == ROOT / "build" / "results" / "zz_probe.json"
+        assert not committed.exists()
+        assert json.loads(path.read_text())["profile"] == "smoke"
+    finally:
+        path.unlink()
+
+
 def test_committed_results_are_full_profile():
     assert not findings.table(ROOT / "results").empty  # raises if a committed results file is not from the full report
 

@@ -103,3 +103,22 @@ def test_bad_task_arguments_fail_clearly():
     with pytest.raises(KeyError, match="unknown task"):
         build_task("sorting")
     assert TOKEN_ID["10"] != TOKEN_ID["1"]
+
+
+def test_trivial_baselines_on_a_hand_written_program():
+    from lib.sequence.code_execution import trivial_baselines
+
+    program = [("x", "=", "3", ";"), ("x", "++", ";"), ("print", "x", ";"),  # 4: last assignment says 3
+               ("if", "x", ">", "9", ":", "x", "=", "7", ";"), ("print", "x", ";")]  # 4: false if, taken says 7
+    assert interpret(program_tokens(program)) == [4, 4]
+    train = [[("y", "=", "4", ";"), ("print", "y", ";")]]  # the most frequent printed value: 4
+    scores = trivial_baselines([program], train)
+    assert scores == {"most frequent value": 1.0, "last assignment": 0.0, "every if taken": 0.5}
+
+
+def test_the_every_if_taken_shortcut_is_exact_on_programs_without_a_false_if():
+    from lib.sequence.code_execution import trivial_baselines
+
+    programs = [p for p in CodeExecutionTask(statements=8).programs("test", 200)
+                if not any(s[0] == "if" for s in p)]
+    assert programs and trivial_baselines(programs, programs)["every if taken"] == 1.0

@@ -133,16 +133,37 @@ def test_search_explorer_status_line_follows_the_step_slider():
     assert any(f"{learned[0]} is the model's learned step" in getattr(c, "value", "") for c in view.children)
 
 
-def test_hard_negatives_are_the_generators_wrong_proposals(one_thread):
-    """The false-certificate rate counts wrong proposals at or below the validation threshold."""
+def test_hard_negatives_are_the_generators_mistakes_and_the_states_where_search_stops(one_thread):
+    """Both kinds per split; the search-stop rows count the wrong states of the run's own search
+    (the same trees its solver returns), and a false certificate is a wrong state at or below the
+    threshold set on the validation truths."""
     import dataclasses
 
     from lib.experiments import energy_landscapes as study
+    from lib.metrics import evaluate_predictions
+    from lib.presets import preset
+    from lib.sweep import run_sweep
 
     cfg = dataclasses.replace(study.PROFILES["smoke"], methods=("residual",), auc_splits=("test_16",))
     runs = study.train_all(cfg)
     hard = study.hard_negatives(runs, cfg)
-    assert list(hard.columns[:5]) == ["method", "seed", "split", "graphs", "wrong proposals"]
-    row = hard.iloc[0]
-    assert row.graphs == cfg.hard_graphs and 0 <= row["wrong proposals"] <= row.graphs
-    assert np.isnan(row["false certificates"]) or 0.0 <= row["false certificates"] <= 1.0
+    assert list(hard.columns[:6]) == ["method", "seed", "split", "negatives", "graphs", "wrong proposals"]
+    assert sorted(hard.negatives) == sorted(["generator's mistakes", "search stops"] * len(runs))
+    run = runs[0]
+    graphs = sample_split("test_16", cfg.hard_graphs)
+    stops = study.search_stop_scores(run, "test_16", cfg.hard_graphs, cfg.stop_steps)
+    solved = run.solver("cpu", search_steps=cfg.stop_steps).solve(graphs)
+    assert list(stops.proposal_wrong) == [evaluate_predictions([g], [p])["exact_match"] < 1
+                                          for g, p in zip(graphs, solved)]
+    gen = run_sweep([preset(cfg.hard_generator, seed=run.config.seed)], workers=1, progress=False)[0]
+    threshold = np.quantile(study.hard_negative_scores(run, gen, "val", min(cfg.hard_graphs, 64)).truth_energy, 0.95)
+    row = hard[(hard.seed == run.config.seed) & (hard.negatives == "search stops")].iloc[0]
+    bad = stops[stops.proposal_wrong]
+    assert row.graphs == cfg.hard_graphs and row["wrong proposals"] == len(bad)
+    if len(bad):
+        assert row["false certificates"] == pytest.approx(float((bad.proposal_energy <= threshold).mean()))
+    else:
+        assert np.isnan(row["false certificates"]) and np.isnan(row.auc)
+    table = study.auc_table(hard)
+    assert list(table.index) == [("residual", "generator's mistakes"), ("residual", "search stops")]
+

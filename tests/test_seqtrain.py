@@ -158,7 +158,9 @@ def test_experiment_smoke_profile_end_to_end(tmp_path, monkeypatch):
     code, trace = S.train_code_execution(cfg), S.train_trace(cfg)
     assert [r.config.model_args["layers"] for r in code] == [4, 8]
     table = S.code_execution_table(S.code_execution_results(code, cfg), cfg)
-    assert list(table["paper (%)"]) == [99.1, 33.7]
+    assert list(table["paper (%)"])[:2] == [99.1, 33.7]
+    assert [i for i in table.index if i.startswith("no learning")] == [
+        "no learning: most frequent value", "no learning: last assignment", "no learning: every if taken"]
     results = S.trace_results(trace, cfg)
     assert set(results.split) == set(cfg.trace_splits) and results.pointer_accuracy.between(0, 1).all()
     ptr = S.trace_table(results, "pointer_accuracy", cfg)

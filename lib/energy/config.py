@@ -24,6 +24,7 @@ class EnergyTrainConfig(RunConfig):
     seed: int = 0  # training seed (data splits have their own)
     train_split: str = "train"  # named split the training graphs come from
     train_graphs: int = 1000  # size of the fixed training set
+    own_data: bool = False  # each seed draws its own training graphs (False: every seed shares one set)
     steps: int = 1500  # optimizer steps
     batch_size: int = 32  # graphs per step
     lr: float = 1e-3  # AdamW learning rate (cosine decay to 10%)

@@ -78,7 +78,7 @@ def _train_energy(cfg: EnergyTrainConfig, cache: RunCache, dev: torch.device, pr
     log_step = torch.nn.Parameter(torch.tensor(math.log(cfg.inner_lr), device=dev))
     params = list(model.parameters()) + ([log_step] if cfg.method == "irem" else [])
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    data = sample_split(cfg.train_split, cfg.train_graphs)
+    data = sample_split(cfg.train_split, cfg.train_graphs, seed_offset=cfg.seed + 1 if cfg.own_data else 0)
     val = sample_split("val", cfg.val_graphs)
     rng = np.random.default_rng(cfg.seed)
     objective, buffer = OBJECTIVES[cfg.method], {}

@@ -34,10 +34,12 @@ def config_for(profiles: Mapping[str, T], profile: str, **overrides) -> T:
     return dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def preset_grid(names, seeds, steps: int | None = None, train_graphs: int | None = None, evals: int = 8) -> list:
+def preset_grid(names, seeds, steps: int | None = None, train_graphs: int | None = None, evals: int = 8,
+                **fixed) -> list:
     """Every named preset × seed, with the profile's optional overrides of steps (and then
-    ``evals`` validation points per run) and of the training-set size."""
-    changes = {k: v for k, v in (("steps", steps), ("train_graphs", train_graphs)) if v is not None}
+    ``evals`` validation points per run) and of the training-set size, and ``fixed`` config
+    fields for every run (``own_data=True``: each seed draws its own training graphs)."""
+    changes = {k: v for k, v in (("steps", steps), ("train_graphs", train_graphs)) if v is not None} | fixed
     if steps is not None:
         changes["eval_every"] = max(1, steps // evals)
     return [preset(m, seed=s, **changes) for m in names for s in seeds]

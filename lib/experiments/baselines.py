@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..findings import findings_row
 from ..flops import flops_per_graph
+from ..graph_statistics import graph_statistics
 from ..metrics import errors_by_hop_depth
 from ..models.predict import predict_graphs
 from ..models.train import Run
 from ..presets import ROUTES
 from ..published import CLRS_DIJKSTRA_N64
-from ..samplers import sample_split
+from ..samplers import SPLITS, sample_split
 from ..solvers import evaluate_solver, get_solver
-from ..sweep import run_sweep
+from ..statistics import mean_ci, wilson
+from ..sweep import evaluate_many, run_sweep
 from . import preset_grid
 
 ER_SPLITS = ("test_16", "test_32", "test_64", "test_128")
 FAMILY_SPLITS = ("watts_strogatz_64", "delaunay_64", "grid_64", "maze_64", "tree_64")
-SPLIT_SIZE = {"test_16": 16, "test_32": 32, "test_64": 64, "test_128": 128}
+#: Fixed mean degree, growing hop depth: size without density (SALSA-CLRS sparse ER, mazes, grids).
+DEPTH_SPLITS = ("salsa_er_16", "salsa_er_80", "salsa_er_160", "salsa_er_800",
+                "maze_dfs_side4", "maze_dfs_side8", "maze_dfs_side16", "grid_side4", "grid_side8", "grid_side16")
+LARGE_N = 800  # from this many nodes a split is evaluated on `large_eval_graphs` graphs
+
+
+def split_size(split: str) -> int:
+    """The largest n a named split draws."""
+    return max(SPLITS[split].sizes)
 
 
 @dataclass(frozen=True)
@@ -30,20 +41,28 @@ class BaselinesConfig:
     seeds: tuple[int, ...] = (0, 1, 2)  # training seeds per model
     steps: int | None = None  # override every preset's optimizer steps (None: the preset's own)
     train_graphs: int | None = None  # override the training-set size (None: the preset's own)
-    eval_graphs: int = 64  # graphs per evaluation split
-    splits: tuple[str, ...] = ER_SPLITS + FAMILY_SPLITS  # evaluation splits
+    own_data: bool = True  # each seed draws its own training graphs (rules of evidence)
+    eval_graphs: int = 256  # graphs per evaluation split (the same graphs for every row)
+    large_eval_graphs: int = 64  # graphs per split at n >= 800
+    splits: tuple[str, ...] = ER_SPLITS + FAMILY_SPLITS  # evaluation splits (ER sizes, families at n = 64)
+    depth_splits: tuple[str, ...] = DEPTH_SPLITS  # fixed-degree splits whose hop depth grows with n
     hop_split: str = "maze_64"  # split for the error-by-hop-depth breakdown (long paths)
-    workers: int | None = None  # training processes (None: one per core)
+    workers: int | None = None  # training and evaluation processes (None: one per core)
     device: str = "auto"  # "auto", "cpu" or "cuda"
 
     def train_configs(self):
-        return preset_grid(self.models, self.seeds, self.steps, self.train_graphs, evals=8)
+        return preset_grid(self.models, self.seeds, self.steps, self.train_graphs, evals=8, own_data=self.own_data)
+
+    def graphs_for(self, split: str) -> int:
+        """Evaluation graphs for ``split``: fewer at n >= 800."""
+        return self.large_eval_graphs if split_size(split) >= LARGE_N else self.eval_graphs
 
 
 PROFILES = {
     "full": BaselinesConfig(),
-    "smoke": BaselinesConfig(seeds=(0, 1), steps=16, train_graphs=64, eval_graphs=4,
-                             splits=("test_16", "test_64", "maze_64"), workers=1),
+    "smoke": BaselinesConfig(seeds=(0, 1), steps=16, train_graphs=64, eval_graphs=4, large_eval_graphs=2,
+                             splits=("test_16", "test_64", "maze_64"), depth_splits=("salsa_er_16", "salsa_er_80"),
+                             workers=1),
 }
 
 
@@ -60,47 +79,73 @@ def train_all(cfg: BaselinesConfig) -> list[Run]:
 def fits(run: Run, split: str) -> bool:
     """Can this model take this split at all? (The MLP is fixed to its padded size.)"""
     max_n = run.config.model_args.get("max_nodes", 16) if run.config.model == "mlp" else None
-    return max_n is None or SPLIT_SIZE.get(split, 64) <= max_n
+    return max_n is None or split_size(split) <= max_n
 
 
 def evaluate_all(runs: list[Run], cfg: BaselinesConfig) -> pd.DataFrame:
-    """Long table: one row per (model, seed, split) with pointer accuracy and exact match."""
-    rows = []
-    for run in runs:
-        for split in cfg.splits:
-            if not fits(run, split):
-                continue
-            m = run.evaluate(split, cfg.eval_graphs, device=cfg.device)
-            rows.append({"model": run.config.label, "seed": run.config.seed, "split": split,
-                         "pointer_accuracy": m["pointer_accuracy"], "exact_match": m["exact_match"]})
-    return pd.DataFrame(rows)
+    """Long table: one row per (model, seed, split) with pointer accuracy, exact match and the
+    number of graphs, over `cfg.splits` and `cfg.depth_splits` (cached; missing ones in parallel)."""
+    cells = [(run, split) for run in runs for split in (*cfg.splits, *cfg.depth_splits) if fits(run, split)]
+    metrics = evaluate_many([(run, (split, cfg.graphs_for(split)), {"device": cfg.device}) for run, split in cells],
+                            cfg.workers, "baselines: evaluations")
+    return pd.DataFrame([{"model": run.config.label, "seed": run.config.seed, "split": split,
+                          "pointer_accuracy": m["pointer_accuracy"], "exact_match": m["exact_match"],
+                          "graphs": m["num_graphs"]} for (run, split), m in zip(cells, metrics)])
 
 
 def shortcut_rows(cfg: BaselinesConfig) -> pd.DataFrame:
-    """The same table for the shortcut solvers (no seeds) — a floor for "learned something"."""
+    """The same table for the shortcut solvers (no seeds), on the same graphs — a floor for
+    "learned something"."""
     rows = []
-    for split in cfg.splits:
-        graphs = sample_split(split, cfg.eval_graphs)
+    for split in (*cfg.splits, *cfg.depth_splits):
+        graphs = sample_split(split, cfg.graphs_for(split))
         for name in ("min_hop", "nearest"):
             m = evaluate_solver(get_solver(name), graphs)
             rows.append({"model": name, "seed": 0, "split": split, "pointer_accuracy": m["pointer_accuracy"],
-                         "exact_match": m["exact_match"]})
+                         "exact_match": m["exact_match"], "graphs": len(graphs)})
     return pd.DataFrame(rows)
 
 
-def summary_table(results: pd.DataFrame, metric: str = "pointer_accuracy") -> pd.DataFrame:
-    """``mean ± std`` over seeds, model × split, with each model's route; '—' where it cannot run."""
-    g = results.groupby(["model", "split"])[metric]
-    stats = pd.DataFrame({"mean": g.mean(), "std": g.std(ddof=1).fillna(0.0), "n": g.size()})
-    text = stats.apply(lambda r: f"{100 * r['mean']:.1f} ± {100 * r['std']:.1f}" if r["n"] > 1
-                       else f"{100 * r['mean']:.1f}", axis=1)
+def _cell(values: pd.DataFrame, metric: str) -> str:
+    """One table cell: pointer accuracy as mean ± 95% CI half-width over seeds; exact match
+    pooled over seeds × graphs with its 95% Wilson interval."""
+    if metric == "exact_match":
+        hits = int(round((values.exact_match * values.graphs).sum()))
+        low, high = wilson(hits, int(values.graphs.sum()))
+        return f"{100 * hits / values.graphs.sum():.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+    mean, half = mean_ci(values[metric])
+    return f"{100 * mean:.1f} ± {100 * half:.1f}" if len(values) > 1 else f"{100 * mean:.1f}"
+
+
+def summary_table(results: pd.DataFrame, metric: str = "pointer_accuracy",
+                  splits: Sequence[str] = ER_SPLITS + FAMILY_SPLITS) -> pd.DataFrame:
+    """Model × split, with each model's route and seeds; '—' where a model cannot run. Pointer
+    accuracy: mean ± 95% CI half-width over seeds; exact match: percent of all graphs (seeds
+    pooled) with its 95% Wilson interval. Column headers give n and the graphs per seed."""
+    results = results[results.split.isin(splits)]
+    text = results.groupby(["model", "split"]).apply(_cell, metric, include_groups=False)
     table = text.unstack("split")
-    order = [s for s in list(ER_SPLITS) + list(FAMILY_SPLITS) if s in table.columns]
+    graphs = results.groupby("split")["graphs"].max()
+    order = [s for s in splits if s in table.columns]
     models = list(dict.fromkeys(results["model"]))
     table = table.reindex(index=models, columns=order).fillna("—")
+    table.columns = [f"{s} ({graphs[s]} graphs)" for s in order]
     table.insert(0, "route", [ROUTES.get(m, "shortcut (no learning)") for m in table.index])
     table.insert(1, "seeds", [int(results[results.model == m].seed.nunique()) for m in table.index])
     return table
+
+
+def depth_statistics(cfg: BaselinesConfig) -> pd.DataFrame:
+    """Per fixed-degree split: n, mean degree, mean and largest hop depth of the shortest paths,
+    and the number of graphs, on the evaluation graphs themselves."""
+    rows = []
+    for split in cfg.depth_splits:
+        graphs = sample_split(split, cfg.graphs_for(split), with_pi=False)
+        stats = graph_statistics(graphs)
+        rows.append({"split": split, "n": split_size(split), "mean degree": stats["degree"].mean(),
+                     "mean hop depth": stats["hops"].mean(), "max hop depth": int(stats["hops"].max()),
+                     "graphs": len(graphs)})
+    return pd.DataFrame(rows).set_index("split").round(2)
 
 
 def hop_depth_table(runs: list[Run], cfg: BaselinesConfig) -> pd.DataFrame:
@@ -142,9 +187,32 @@ def verdicts(results: pd.DataFrame, shortcuts: pd.DataFrame) -> str:
             "{} {:.0f}%".format(s[:-3], 100 * m.loc[s, "pointer_accuracy"]) for s in fam) if fam else ""
         lines.append(
             f"{model}: {100 * id_acc:.1f}% at n = 16 -> "
-            + ", ".join(f"{100 * m.loc[s, 'pointer_accuracy']:.1f}% at n = {SPLIT_SIZE[s]}" for s in ood)
-            + f" (exact match {100 * m.loc[far, 'exact_match']:.0f}% at n = {SPLIT_SIZE[far]}){fam_txt}. "
+            + ", ".join(f"{100 * m.loc[s, 'pointer_accuracy']:.1f}% at n = {split_size(s)}" for s in ood)
+            + f" (exact match {100 * m.loc[far, 'exact_match']:.0f}% at n = {split_size(far)}){fam_txt}. "
             + f"Learned: {verdict}.")
+    return "\n".join(lines)
+
+
+def depth_verdicts(results: pd.DataFrame, shortcuts: pd.DataFrame, depth: pd.DataFrame) -> str:
+    """One generated line per fixed-degree family: how degree and hop depth move from its smallest
+    to its largest n, the best trained model's pointer accuracy at both ends, and the best
+    shortcut's at the largest n."""
+    stats = depth.reset_index()
+    stats = stats.assign(family=stats.split.str.rsplit("_", n=1).str[0])
+    mean = results.groupby(["split", "model"])["pointer_accuracy"].mean()
+    best_shortcut = shortcuts.groupby(["split", "model"])["pointer_accuracy"].mean()
+    lines = []
+    for family, fs in stats.groupby("family", sort=False):
+        first, last = fs.iloc[0], fs.iloc[-1]
+        at_last = mean.loc[last.split]
+        model = at_last.idxmax()
+        sc = best_shortcut.loc[last.split]
+        lines.append(
+            f"{family}: n {first.n:.0f} -> {last.n:.0f}, mean degree {first['mean degree']:.1f} -> "
+            f"{last['mean degree']:.1f}, mean hop depth {first['mean hop depth']:.1f} -> {last['mean hop depth']:.1f}. "
+            f"Best model at n = {last.n:.0f}: {model}, {100 * mean.loc[first.split, model]:.1f}% -> "
+            f"{100 * at_last[model]:.1f}% pointer accuracy; best shortcut there: {sc.idxmax()} {100 * sc.max():.1f}%"
+            f" ({'above' if sc.max() > at_last[model] else 'below'} the best model).")
     return "\n".join(lines)
 
 

@@ -33,6 +33,7 @@ class EnergyStudyConfig:
     seeds: tuple[int, ...] = (0, 1, 2)  # training seeds per method
     steps: int | None = None  # override the presets' optimizer steps (None: the preset's own)
     train_graphs: int | None = None  # override the training-set size
+    own_data: bool = True  # each seed draws its own training graphs (rules of evidence)
     search_steps: tuple[int, ...] = (0, 5, 10, 20, 40)  # test-time search budgets (trained with 10)
     splits: tuple[str, ...] = ("test_16", "test_64", "test_128", "maze_64")  # evaluation splits
     eval_graphs: int = 32  # graphs per split for accuracy
@@ -40,18 +41,20 @@ class EnergyStudyConfig:
     auc_splits: tuple[str, ...] = ("test_16", "test_64", "test_128")  # splits for calibration
     hard_generator: str = "looped_gnn"  # preset whose own outputs are the hard negatives (trained in 02)
     hard_graphs: int = 256  # graphs per split for the hard negatives
+    stop_steps: int = 10  # search budget behind the search-stop negatives (the inner steps of training)
     workers: int | None = None  # training processes (None: one per core)
     device: str = "auto"  # "auto", "cpu" or "cuda"
 
     def train_configs(self):
-        return preset_grid([METHOD_PRESETS[m] for m in self.methods], self.seeds, self.steps, self.train_graphs, evals=4)
+        return preset_grid([METHOD_PRESETS[m] for m in self.methods], self.seeds, self.steps, self.train_graphs, evals=4,
+                           own_data=self.own_data)
 
 
 PROFILES = {
     "full": EnergyStudyConfig(),
     "smoke": EnergyStudyConfig(seeds=(0,), steps=6, train_graphs=32, search_steps=(0, 4), splits=("test_16", "maze_64"),
                                eval_graphs=3, auc_graphs=3, auc_splits=("test_16", "test_64"), hard_generator="tiny",
-                               hard_graphs=4, workers=1),
+                               hard_graphs=4, stop_steps=4, workers=1),
 }
 
 
@@ -173,32 +176,85 @@ def _cached_hard_scores(run, generator, split: str, num_graphs: int) -> pd.DataF
     return pd.DataFrame(rows, columns=["split", "graph", "truth_energy", "proposal_energy", "proposal_wrong"])
 
 
-def hard_negatives(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
-    """Each verifier against the generator of the same seed: ROC-AUC of -energy separating truths
-    from the generator's wrong proposals, and the false-certificate rate, the share of wrong
-    proposals the verifier accepts at a threshold set on the validation split (the 95th
-    percentile of the truths' energies there, so 5% of correct answers would be refused)."""
+def search_stop_scores(run, split: str, num_graphs: int, steps: int) -> pd.DataFrame:
+    """Per graph: the energy of the truth and of the state where the run's own search stops (its
+    routine, from its usual start, after ``steps`` steps), and whether that state decodes to a
+    wrong tree (a hard negative: a low point of the learned score that is not the answer)."""
+    graphs = sample_split(split, num_graphs)
+    solver = run.solver("cpu", search_steps=steps)
+    kind, model = solver.kind, solver.model
     rows = []
-    for run in runs:
-        gen = run_sweep([preset(cfg.hard_generator, seed=run.config.seed)], workers=1, device=cfg.device,
-                        desc="hard-negative generator", progress=False)[0]
-        val = _cached_hard_scores(run, gen, "val", min(cfg.hard_graphs, 64))
-        threshold = float(np.quantile(val.truth_energy, 0.95))
-        for split in cfg.auc_splits:
-            s = _cached_hard_scores(run, gen, split, cfg.hard_graphs)
-            bad = s[s.proposal_wrong]
-            rows.append({"method": run.config.method, "seed": run.config.seed, "split": split,
+    order = sorted(range(len(graphs)), key=lambda i: graphs[i].num_nodes)
+    for start in range(0, len(order), solver.batch_size):
+        chunk = [graphs[i] for i in order[start:start + solver.batch_size]]
+        _, traj = solver.trajectory(chunk)
+        batch = collate(chunk)
+        stop = (traj.best() if solver.settings.keep_best else traj.final()).detach()
+        with torch.no_grad():
+            truth_e, stop_e = model(batch, target_candidate(batch, kind)).numpy(), model(batch, stop).numpy()
+        for b, (g, p) in enumerate(zip(chunk, decode(batch, kind, stop))):
+            rows.append({"split": split, "graph": order[start + b], "truth_energy": float(truth_e[b]),
+                         "proposal_energy": float(stop_e[b]),
+                         "proposal_wrong": bool(evaluate_predictions([g], [p])["exact_match"] < 1)})
+    return pd.DataFrame(rows).sort_values("graph").reset_index(drop=True)
+
+
+def _cached_stop_scores(run, split: str, num_graphs: int, steps: int) -> pd.DataFrame:
+    """`search_stop_scores`, cached in the run's evaluations."""
+    key = evaluation_key(study="search_stops", split=split, graphs=num_graphs, steps=steps)
+    rows = run.cached_evaluation(key, lambda: {"rows": search_stop_scores(run, split, num_graphs, steps)
+                                               .to_dict("records")})
+    return pd.DataFrame(rows["rows"], columns=["split", "graph", "truth_energy", "proposal_energy", "proposal_wrong"])
+
+
+def _hard_cell(run, generator, split: str, num_graphs: int, stop_steps: int | None) -> dict:
+    """The hard negatives of one verifier run on one split (each kind cached): the generator's
+    mistakes, and (unless ``stop_steps`` is None) the states where its search stops."""
+    out = {"generator's mistakes": _cached_hard_scores(run, generator, split, num_graphs).to_dict("list")}
+    if stop_steps is not None:
+        out["search stops"] = _cached_stop_scores(run, split, num_graphs, stop_steps).to_dict("list")
+    return out
+
+
+def hard_negatives(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
+    """Each verifier on two kinds of hard negative: the wrong proposals of the generator of the
+    same seed, and the wrong states where the verifier's own search stops after `stop_steps`
+    steps (the validation split gives only the threshold). Per (method, seed,
+    split, kind): ROC-AUC of -energy separating truths from those negatives, and the
+    false-certificate rate, the share of them the verifier accepts at a threshold set on the
+    validation split (the 95th percentile of the truths' energies there, so 5% of correct
+    answers would be refused). Cached; missing cells computed in parallel."""
+    generators = {s: run_sweep([preset(cfg.hard_generator, seed=s)], workers=1, device=cfg.device,
+                               desc="hard-negative generator", progress=False)[0]
+                  for s in dict.fromkeys(r.config.seed for r in runs)}
+    val_graphs = min(cfg.hard_graphs, 64)
+    cells = [(run, generators[run.config.seed], split, n, None if split == "val" else cfg.stop_steps) for run in runs
+             for split, n in (("val", val_graphs), *((s, cfg.hard_graphs) for s in cfg.auc_splits))]
+    scores = cached_map(_hard_cell, cells, cfg.workers, "energy models: hard negatives")
+    thresholds, rows = {}, []
+    for (run, _, split, _, _), by_kind in zip(cells, scores):
+        if split == "val":
+            thresholds[run.name] = float(np.quantile(by_kind["generator's mistakes"]["truth_energy"], 0.95))
+            continue
+        for kind, table in by_kind.items():
+            s = pd.DataFrame(table)
+            bad = s[s.proposal_wrong.astype(bool)]
+            rows.append({"method": run.config.method, "seed": run.config.seed, "split": split, "negatives": kind,
                          "graphs": len(s), "wrong proposals": len(bad),
                          "auc": _auc(-s.truth_energy.to_numpy(), -bad.proposal_energy.to_numpy()) if len(bad) else np.nan,
-                         "false certificates": float((bad.proposal_energy <= threshold).mean()) if len(bad) else np.nan})
+                         "false certificates": float((bad.proposal_energy <= thresholds[run.name]).mean())
+                         if len(bad) else np.nan})
     return pd.DataFrame(rows)
 
 
 def auc_table(aucs: pd.DataFrame, metric: str = "auc") -> pd.DataFrame:
-    """``mean ± std`` over seeds of a verifier metric, method × split."""
-    g = aucs.groupby(["method", "split"])[metric]
-    text = (g.mean().map("{:.3f}".format) + " ± " + g.std(ddof=1).fillna(0).map("{:.3f}".format)).unstack("split")
-    return text[[s for s in ("test_16", "test_64", "test_128") if s in text.columns]]
+    """``mean ± std`` over seeds of a verifier metric: method (and kind of negative, where the
+    table has one) × split; "—" where no seed had a negative to score."""
+    index = ["method", "negatives"] if "negatives" in aucs else ["method"]
+    g = aucs.groupby([*index, "split"], sort=False)[metric]
+    text = g.mean().map("{:.3f}".format) + " ± " + g.std(ddof=1).fillna(0).map("{:.3f}".format)
+    text = text.where(g.mean().notna(), "—").unstack("split")
+    return text[[s for s in ("test_16", "test_64", "test_128") if s in text.columns]].sort_index()
 
 
 @torch.no_grad()

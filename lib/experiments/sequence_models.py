@@ -21,6 +21,7 @@ from ..metrics import Prediction, evaluate_predictions
 from ..published import FEEDBACK_CODE_EXECUTION
 from ..runs import RunCache
 from ..samplers import SPLITS, sample_split
+from ..sequence.code_execution import CodeExecutionTask, trivial_baselines
 from ..sequence.dijkstra_trace import TraceCoding, quantisation_ceiling
 from ..sequence.examples import collate
 from ..sequence.train import SeqTrainConfig, SequenceRun
@@ -134,7 +135,9 @@ def code_execution_results(runs: list[SequenceRun], cfg: SequenceConfig) -> pd.D
 
 
 def code_execution_table(results: pd.DataFrame, cfg: SequenceConfig) -> pd.DataFrame:
-    """Ours (mean ± std over seeds, %) next to the paper's figure for the same model pair."""
+    """Ours (mean ± std over seeds, %) next to the paper's figure for the same model pair, and
+    three no-learning answers on the same test programs (`trivial_baselines`): what a model must
+    beat to have learned to execute anything."""
     paper = FEEDBACK_CODE_EXECUTION.get(cfg.variables, {})
     rows = []
     for model, g in results.groupby("model", sort=False):
@@ -142,7 +145,13 @@ def code_execution_table(results: pd.DataFrame, cfg: SequenceConfig) -> pd.DataF
                      "print accuracy (%)": _mean_std(g.print_accuracy),
                      "whole-program accuracy (%)": _mean_std(g.program_accuracy),
                      "paper (%)": paper.get(model, float("nan"))})
-    table = pd.DataFrame(rows).set_index("model")
+    task = CodeExecutionTask(variables=cfg.variables, statements=cfg.statements, train_programs=cfg.train_programs)
+    baselines = trivial_baselines(task.programs("test", cfg.test_programs), task.train_items())
+    for name, accuracy in baselines.items():
+        rows.append({"model": f"no learning: {name}", "seeds": "—", "parameters": "—",
+                     "print accuracy (%)": f"{100 * accuracy:.1f}", "whole-program accuracy (%)": "—",
+                     "paper (%)": "—"})
+    table = pd.DataFrame(rows).set_index("model").fillna("—")
     table.attrs["setting"] = (f"ours: {cfg.variables} variables, {cfg.statements} statements, width {cfg.d_model}, "
                               f"{cfg.code_steps} steps x {cfg.batch_size}; paper: 100 statements, width 256, "
                               "50k steps x 512")

@@ -12,6 +12,7 @@ from ..oracle import dijkstra
 from ..paths import SHARED_DATA
 from ..samplers import FAMILIES, SPLITS, Split, sample_er, sample_split
 from ..solvers import get_solver, evaluate_solver
+from ..statistics import wilson
 from ..crosscheck import agreement_table
 from ..graph_statistics import graph_statistics
 from ..timing import verify_vs_generate as measure
@@ -24,7 +25,7 @@ class TaskConfig:
     agreement_graphs: int = 500  # graphs per family and size for the oracle-vs-networkx check
     agreement_sizes: tuple[int, ...] = (5, 16, 64)  # sizes for that check
     reference_graphs: int = 1000  # our graphs compared with each CLRS reference file
-    heuristic_graphs: int = 200  # graphs per split for the shortcut-solver table
+    heuristic_graphs: int = 256  # graphs per split for the shortcut-solver table (as notebook 01)
     timing_sizes: tuple[int, ...] = (16, 32, 64, 128, 256, 512)  # n for verify vs generate
     timing_graphs: int = 20  # graphs per size in the timing
     timing_repeats: int = 5  # repeats per timing (min / median / max)
@@ -142,15 +143,22 @@ def reference_statistics(num_graphs: int, n: int = 16, seed: int = 11) -> tuple[
 
 
 def heuristic_scores(cfg: TaskConfig, splits=("test_16", "test_64", "test_128", "grid_64", "tree_64")) -> pd.DataFrame:
-    """Pointer accuracy / exact match of the oracle and two shortcut solvers per split."""
+    """Pointer accuracy and exact match (%) of the oracle and two shortcut solvers per split, on the
+    first ``cfg.heuristic_graphs`` graphs of each split (notebook 01 evaluates on the same graphs).
+    Exact match carries its 95% Wilson interval."""
     rows = {}
     for split in splits:
         graphs = sample_split(split, cfg.heuristic_graphs)
+        rows[split] = {("", "graphs"): len(graphs)}
         for name in ("oracle", "min_hop", "nearest"):
             m = evaluate_solver(get_solver(name), graphs)
-            rows.setdefault(split, {})[(name, "pointer acc.")] = m["pointer_accuracy"]
-            rows[split][(name, "exact match")] = m["exact_match"]
-    return pd.DataFrame(rows).T
+            hits = round(m["exact_match"] * len(graphs))
+            low, high = wilson(hits, len(graphs))
+            rows[split][(name, "pointer acc. %")] = f"{100 * m['pointer_accuracy']:.1f}"
+            rows[split][(name, "exact match % [95% CI]")] = f"{100 * hits / len(graphs):.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+    table = pd.DataFrame(rows).T
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    return table
 
 
 __all__ = ["TaskConfig", "PROFILES", "SPLITS"]

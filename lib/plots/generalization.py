@@ -94,6 +94,45 @@ def plot_grouped_bars(results, splits: Sequence[str], metric: str = "pointer_acc
     return fig
 
 
+def plot_accuracy_vs_depth(results, shortcuts, depth_stats, metric: str = "pointer_accuracy",
+                           title: str = "") -> Figure:
+    """One panel per fixed-degree family: metric against the split's mean hop depth (log axis),
+    one line per model (mean ± std over seeds), the shortcut solvers dotted; each tick gives the
+    split's n. ``depth_stats`` is `baselines.depth_statistics` (index: split)."""
+    stats = depth_stats.reset_index()
+    stats = stats.assign(family=stats.split.str.rsplit("_", n=1).str[0])
+    families = list(dict.fromkeys(stats.family))
+    fig, axes = plt.subplots(1, len(families), figsize=(4.0 * len(families), 3.8), squeeze=False, sharey=True)
+    models = list(dict.fromkeys(results.model))
+    for ax, family in zip(axes[0], families):
+        fs = stats[stats.family == family].set_index("split")
+        for i, model in enumerate(models):
+            d = results[(results.model == model) & results.split.isin(fs.index)]
+            if d.empty:
+                continue
+            mean, std = _mean_std(d, "split", metric)
+            ax.errorbar(fs.loc[mean.index, "mean hop depth"], mean.values, yerr=std.values, marker="o", capsize=3,
+                        color=PALETTE[i % 10], label=model)
+        for j, name in enumerate(dict.fromkeys(shortcuts.model)):
+            sc = shortcuts[(shortcuts.model == name) & shortcuts.split.isin(fs.index)].set_index("split")
+            ax.plot(fs.loc[sc.index, "mean hop depth"], sc[metric], ls=":", marker="x", color=f"{0.35 + 0.3 * j}",
+                    label=f"{name} (shortcut)")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(fs["mean hop depth"], [f"{d:.1f}\nn={n:.0f}" for d, n in zip(fs["mean hop depth"], fs.n)],
+                      fontsize=7)
+        ax.minorticks_off()
+        ax.set_xlabel("mean hop depth (log axis; n below)")
+        low, high = fs["mean degree"].min(), fs["mean degree"].max()
+        ax.set_title(f"{family}: mean degree {low:.1f} to {high:.1f}", fontsize=10)
+    axes[0][0].set_ylabel(metric.replace("_", " "))
+    axes[0][0].set_ylim(0, 1.02)
+    axes[0][-1].legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle(title or f"{metric.replace('_', ' ').capitalize()} against the hop depth of the shortest paths, "
+                 "at nearly fixed degree (mean ± std over seeds)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
 def plot_hop_depth(per_seed, title: str = "") -> Figure:
     """Pointer accuracy against the true hop depth, mean ± std over seeds, with node counts."""
     fig, ax = plt.subplots(figsize=(6.8, 4.2))

@@ -202,6 +202,45 @@ def make_example(program: Sequence[Statement]) -> SeqExample:
     return SeqExample(inputs, targets, mask)
 
 
+def _shortcut_prints(program: Sequence[Statement], rule: str) -> list[int]:
+    """What a print shortcut answers at each ``print`` of ``program``: ``"last_assignment"``
+    (the printed variable's last ``v = c`` in the text, guarded or not, blind to ``++`` and
+    ``--``) or ``"conditions_hold"`` (an interpreter that runs every guarded statement as if its
+    condition held)."""
+    state: dict[str, int] = {}
+    out = []
+    for stmt in program:
+        body = stmt[:-1]
+        if body[0] == "if":
+            body = body[5:]
+        if body[0] == "print":
+            out.append(state[body[1]])
+        elif body[1] == "=":
+            state[body[0]] = int(body[2])
+        elif rule == "conditions_hold":
+            state[body[0]] = min(MAX_VALUE, max(MIN_VALUE, state[body[0]] + (1 if body[1] == "++" else -1)))
+    return out
+
+
+def trivial_baselines(programs: Sequence[Sequence[Statement]], train: Sequence[Sequence[Statement]]) -> dict:
+    """Print accuracy of three no-learning answers on ``programs``: the most frequent printed value
+    of the ``train`` programs, the printed variable's last assignment, and an interpreter that
+    takes every ``if`` as true (what it gets wrong is the share of prints a false ``if`` changes)."""
+    truth = [interpret(program_tokens(p)) for p in programs]
+    counts = np.bincount([v for p in train for v in interpret(program_tokens(p))], minlength=MAX_VALUE + 1)
+    mode = int(counts.argmax())
+    total = sum(len(t) for t in truth)
+    if not total:
+        raise ValueError("these programs print nothing: no baseline to score")
+
+    def score(answers) -> float:
+        return sum(int(a == b) for t, ans in zip(truth, answers) for a, b in zip(t, ans)) / total
+
+    return {"most frequent value": score([[mode] * len(t) for t in truth]),
+            "last assignment": score([_shortcut_prints(p, "last_assignment") for p in programs]),
+            "every if taken": score([_shortcut_prints(p, "conditions_hold") for p in programs])}
+
+
 @dataclass(frozen=True)
 class CodeExecutionTask:
     """Task arguments (``SeqTrainConfig.task_args``) and the task's data and metrics."""
@@ -250,5 +289,5 @@ class CodeExecutionTask:
                 "num_programs": len(programs)}
 
 
-__all__ = ["CodeExecutionTask", "generate_program", "interpret", "run", "make_example", "program_tokens", "encode",
+__all__ = ["CodeExecutionTask", "generate_program", "trivial_baselines", "interpret", "run", "make_example", "program_tokens", "encode",
            "decode", "VOCAB", "TOKEN_ID", "PAD"]

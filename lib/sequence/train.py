@@ -77,17 +77,21 @@ class SequenceRun(Run):
         model.load_state_dict(self.state_dict())
         return model.to(resolve_device(device)).eval()
 
-    def evaluate(self, split: str, num: int, device: str = "auto", **kw) -> dict:
+    def evaluate(self, split: str, num: int, device: str = "auto", task_args: dict | None = None, **kw) -> dict:
         """Task metrics on ``num`` items of a named split, cached in the run's folder.
 
-        ``kw`` go to the task's ``evaluate`` (e.g. ``generate=False``, ``iterations=`` for a
-        universal decoder)."""
+        ``task_args`` change the task the items come from (e.g. ``{"statements": 32}``: longer
+        programs than in training, out of distribution); ``kw`` go to the task's ``evaluate``
+        (e.g. ``generate=False``, ``iterations=`` for a universal decoder)."""
+        task = build_task(self.config.task, **{**self.config.task_args, **(task_args or {})})
+
         def compute():
             dev = resolve_device(device)
             with single_thread():
-                return self.task.evaluate(self.model(dev), self.task.eval_items(split, num), device=dev, **kw)
+                return task.evaluate(self.model(dev), task.eval_items(split, num), device=dev, **kw)
 
-        return self.cached_evaluation(evaluation_key(split=split, num=num, **kw), compute)
+        key = evaluation_key(split=split, num=num, **({"task_args": task_args} if task_args else {}), **kw)
+        return self.cached_evaluation(key, compute)
 
     def solver(self, device: str = "auto", **options):
         """This run as a `Solver` of graphs (Dijkstra-trace runs only)."""
