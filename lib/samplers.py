@@ -127,6 +127,25 @@ def sample_tree(n: int, rng: np.random.Generator) -> Graph:
     return weighted_undirected(n, G.edges(), rng, "tree")
 
 
+#: Real graphs that networkx ships (node count in the name's comment), for a split of real structure.
+REAL_GRAPHS = ("karate_club_graph",  # 34 nodes: Zachary's karate club
+               "florentine_families_graph",  # 15 nodes: marriage ties of Renaissance Florentine families
+               "davis_southern_women_graph",  # 32 nodes: women and the social events they attended
+               "les_miserables_graph")  # 77 nodes: co-appearance of the novel's characters
+
+
+def sample_nx_real(rng: np.random.Generator) -> Graph:
+    """One of `REAL_GRAPHS` (drawn uniformly; each has its own size), its nodes shuffled, with
+    CLRS-style weights (the graphs' own weights are dropped) and a uniform source."""
+    import networkx as nx
+
+    name = REAL_GRAPHS[int(rng.integers(len(REAL_GRAPHS)))]
+    G = nx.convert_node_labels_to_integers(getattr(nx, name)())
+    perm = rng.permutation(G.number_of_nodes())
+    pairs = [(int(perm[u]), int(perm[v])) for u, v in G.edges() if u != v]
+    return weighted_undirected(G.number_of_nodes(), pairs, rng, "nx_real", graph=name)
+
+
 #: Structural-OOD families: name -> sampler(n, rng).
 FAMILIES: dict[str, Callable[[int, np.random.Generator], Graph]] = {
     "er": lambda n, rng: sample_er(n, 0.5, rng),
@@ -137,6 +156,8 @@ FAMILIES: dict[str, Callable[[int, np.random.Generator], Graph]] = {
     "tree": sample_tree,
     **SPARSE_FAMILIES,
 }
+#: Families of fixed graphs, whose size is the graph's own: name -> sampler(rng).
+FIXED_FAMILIES: dict[str, Callable[[np.random.Generator], Graph]] = {"nx_real": sample_nx_real}
 
 
 @dataclass(frozen=True)
@@ -178,6 +199,8 @@ SPLITS: dict[str, Split] = {
         for i, fam in enumerate(["maze_dfs", "grid"]) for j, side in enumerate((4, 8, 16, 32))
     },
     "tree_256": Split(500, (256,), family="tree", description="uniform random tree, n = 256 (deep, no cycles)"),
+    "nx_real_graphs": Split(600, (77,), family="nx_real",
+                            description="real graphs networkx ships (15 to 77 nodes), shuffled, CLRS weights"),
 }
 
 
@@ -187,8 +210,10 @@ def sample_graph(split: Split, rng: np.random.Generator) -> Graph:
     family = split.mix[int(rng.integers(len(split.mix)))] if split.mix else split.family
     if family == "er":
         return sample_er(n, float(rng.choice(split.probs)), rng)
+    if family in FIXED_FAMILIES:
+        return FIXED_FAMILIES[family](rng)
     if family not in FAMILIES:
-        raise KeyError(f"unknown graph family {family!r}; choose from {sorted(FAMILIES)}")
+        raise KeyError(f"unknown graph family {family!r}; choose from {sorted(FAMILIES) + sorted(FIXED_FAMILIES)}")
     return FAMILIES[family](n, rng)
 
 

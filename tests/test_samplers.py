@@ -100,3 +100,18 @@ def test_grid_and_delaunay_shapes():
     assert grid.num_edges // 2 == 2 * 6 * 5
     d = FAMILIES["delaunay"](50, rng)
     assert nx.is_connected(d.to_networkx().to_undirected()) and d.num_edges // 2 <= 3 * 50 - 6
+
+
+def test_real_graphs_split_draws_the_networkx_graphs_shuffled_with_clrs_weights():
+    import networkx as nx
+
+    from lib.samplers import REAL_GRAPHS
+
+    graphs = sample_split("nx_real_graphs", 40)
+    assert {g.meta["graph"] for g in graphs} == set(REAL_GRAPHS)
+    for g in graphs[:8]:
+        original = nx.convert_node_labels_to_integers(getattr(nx, g.meta["graph"])())
+        ours = nx.Graph(list(zip(g.senders.tolist(), g.receivers.tolist())))
+        assert g.num_nodes == original.number_of_nodes() and nx.is_isomorphic(ours, original)
+        assert g.weights.min() >= np.sqrt(1e-3) - 1e-12 and g.weights.max() <= np.sqrt(1 + 1e-3) + 1e-12
+    assert [g.meta["graph"] for g in sample_split("nx_real_graphs", 40)] == [g.meta["graph"] for g in graphs]

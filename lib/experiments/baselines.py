@@ -24,6 +24,7 @@ from . import preset_grid
 
 ER_SPLITS = ("test_16", "test_32", "test_64", "test_128")
 FAMILY_SPLITS = ("watts_strogatz_64", "delaunay_64", "grid_64", "maze_64", "tree_64")
+REAL_SPLITS = ("nx_real_graphs",)  # the real graphs networkx ships, 15 to 77 nodes
 #: Fixed mean degree, growing hop depth: size without density (SALSA-CLRS sparse ER, mazes, grids).
 DEPTH_SPLITS = ("salsa_er_16", "salsa_er_80", "salsa_er_160", "salsa_er_800",
                 "maze_dfs_side4", "maze_dfs_side8", "maze_dfs_side16", "grid_side4", "grid_side8", "grid_side16")
@@ -44,7 +45,7 @@ class BaselinesConfig:
     own_data: bool = True  # each seed draws its own training graphs (rules of evidence)
     eval_graphs: int = 256  # graphs per evaluation split (the same graphs for every row)
     large_eval_graphs: int = 64  # graphs per split at n >= 800
-    splits: tuple[str, ...] = ER_SPLITS + FAMILY_SPLITS  # evaluation splits (ER sizes, families at n = 64)
+    splits: tuple[str, ...] = ER_SPLITS + FAMILY_SPLITS + REAL_SPLITS  # ER sizes, families at n = 64, real graphs
     depth_splits: tuple[str, ...] = DEPTH_SPLITS  # fixed-degree splits whose hop depth grows with n
     hop_split: str = "maze_64"  # split for the error-by-hop-depth breakdown (long paths)
     workers: int | None = None  # training and evaluation processes (None: one per core)
@@ -118,7 +119,7 @@ def _cell(values: pd.DataFrame, metric: str) -> str:
 
 
 def summary_table(results: pd.DataFrame, metric: str = "pointer_accuracy",
-                  splits: Sequence[str] = ER_SPLITS + FAMILY_SPLITS) -> pd.DataFrame:
+                  splits: Sequence[str] = ER_SPLITS + FAMILY_SPLITS + REAL_SPLITS) -> pd.DataFrame:
     """Model × split, with each model's route and seeds; '—' where a model cannot run. Pointer
     accuracy: mean ± 95% CI half-width over seeds; exact match: percent of all graphs (seeds
     pooled) with its 95% Wilson interval. Column headers give n and the graphs per seed."""

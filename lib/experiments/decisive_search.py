@@ -58,7 +58,7 @@ class DecisiveConfig:
     splits: tuple[str, ...] = ("test_16", "test_64", "test_128", "salsa_er_160", "salsa_ws_160",
                                "salsa_delaunay_160", "salsa_er_800", "salsa_ws_800", "salsa_delaunay_800",
                                "salsa_er_1600", "salsa_ws_1600", "salsa_delaunay_1600", "maze_dfs_side8",
-                               "maze_dfs_side16", "tree_64", "tree_256")
+                               "maze_dfs_side16", "tree_64", "tree_256", "nx_real_graphs")
     graphs: int = 256  # graphs per split (64 at n >= 800)
     generic_graphs: int = 64  # graphs per split for the generic verifier's search, O(sum of squared degrees) a round
     generic_skip: tuple[str, ...] = ("test_128", "salsa_er_800", "salsa_ws_800", "salsa_delaunay_800", "salsa_er_1600",
@@ -193,6 +193,11 @@ def results(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> p
         rows.append({"split": c["split"], "route": c["route"], "prior": "none" if c["route"].startswith(PRIORLESS)
                      else c["prior"], "seed": c["seed"], **r})
     df = pd.DataFrame(rows)
+    # A split whose graphs differ in size (the real graphs) has facts that depend on how many were
+    # drawn: give every row its split's facts over the largest set evaluated, so tables key on one n.
+    facts = df.sort_values("graphs", ascending=False, kind="stable").groupby("split")[list(SPLIT_FACTS)].first()
+    df[list(SPLIT_FACTS)] = facts.loc[df.split].to_numpy()
+    df["n"] = df["n"].astype(int)
     return df[[c for c in RESULT_COLUMNS if c in df]]  # one order, fresh or read back from the cache
 
 
@@ -200,6 +205,7 @@ def _raise_missing(key: str):
     raise RuntimeError(f"the evaluation {key!r} was not written to the run cache")
 
 
+SPLIT_FACTS = ("n", "hop_depth", "mean_degree")  # what `split_facts` gives
 RESULT_COLUMNS = ["split", "route", "prior", "seed", "n", "hop_depth", "mean_degree", "graphs", "exact",
                   "pointer_accuracy", "rounds", "depth", "settled", "accepted", "false_certificates",
                   "seconds_per_graph"]

@@ -26,6 +26,7 @@ MAIN_ROUTES = ("imitation", "verifier_far", "verifier_generator", "checker_far",
 def plot_exact_vs_n(df, labels: dict, title: str = "", routes=MAIN_ROUTES) -> Figure:
     """One panel per family: exact match (with its Wilson 95% interval as a band) against n, on a
     log n axis; colour = route, line style = prior (solid aligned, dashed generic, dotted checker).
+    A family of one size (the real graphs) gets its routes side by side with interval bars.
     The random starts, which fail everywhere, are left to the tables."""
     df = df[df.route.isin(routes)]
     families = list(dict.fromkeys(df.family))
@@ -36,17 +37,24 @@ def plot_exact_vs_n(df, labels: dict, title: str = "", routes=MAIN_ROUTES) -> Fi
         ax.set_visible(False)
     for ax, fam in zip(axes.ravel(), families):
         d = df[df.family == fam]
-        for route, prior, color, ls in _series(d):
+        series = list(_series(d))
+        single = d.n.nunique() == 1  # one size (the real graphs): spread the routes apart, bars for intervals
+        for k, (route, prior, color, ls) in enumerate(series):
             s = d[(d.route == route) & (d.prior == prior)].sort_values("n")
-            ax.plot(s.n, 100 * s.exact_match, ls=ls, marker="o", ms=3, color=color,
-                    label=f"{labels[route]} [{prior}]")
+            label = f"{labels[route]} [{prior}]"
+            if single:
+                x = s.n * 1.05 ** (k - (len(series) - 1) / 2)
+                ax.errorbar(x, 100 * s.exact_match, yerr=100 * np.clip([s.exact_match - s.low, s.high - s.exact_match], 0, None),
+                            marker="o", ms=3, color=color, ls="none", capsize=2, label=label)
+                continue
+            ax.plot(s.n, 100 * s.exact_match, ls=ls, marker="o", ms=3, color=color, label=label)
             ax.fill_between(s.n, 100 * s.low, 100 * s.high, color=color, alpha=0.12, lw=0)
         ax.set_xscale("log")
         ns = sorted(set(d.n))
         ax.set_xticks(ns, [str(n) for n in ns])
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlim(ns[0] / 1.4, ns[-1] * 1.4)
-        ax.set_title(fam, fontsize=10)
+        ax.set_title(f"{fam} (one size: routes side by side, in legend order)" if single else fam, fontsize=10)
         ax.set_xlabel("nodes n (log scale)")
     for ax in axes[:, 0]:
         ax.set_ylabel("graphs fully correct (%)\nband: 95% Wilson interval")
