@@ -1,10 +1,15 @@
 """The decisive experiment end to end on its smoke profile: both routes of both priors train, every
 table and the conclusion are computed from the results, and results are cached per cell."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from lib.batching import collate
+from lib.samplers import sample_split
+
 from lib.experiments import config_for
+from lib.experiments import decisive_cost as dc
 from lib.experiments import decisive_search as ds
 from lib.experiments import decisive_tables as dt
 from lib.runs import RunCache
@@ -93,3 +98,25 @@ def test_findings_rows_give_the_verifiers_training_seconds(study):
     cfg, runs, df, _ = study
     rows = dt.findings_rows(df, runs)
     assert rows and all(float(r["train s/run"]) >= 0 for r in rows)
+
+
+def test_route_flops_count_a_round_times_the_rounds_used(study):
+    """The far-start search's FLOPs are one round's counted FLOPs times the mean rounds in the
+    results; imitation counts the generator's pass; Dijkstra's reference is E + n log2 n."""
+    from lib.search.parallel_moves import best_options, start_candidate
+
+    cfg, runs, df, _ = study
+    flops = dc.route_flops(runs, cfg, df, graphs_per_split=2)
+    split, prior, seed = cfg.splits[0], "aligned", cfg.seeds[0]
+    graphs = sample_split(split, 2)
+    batch = collate(graphs, with_targets=False)
+    verifier = runs["verifier", prior, seed].model("cpu")
+    one_round = dc._counted_flops(lambda: best_options(verifier, batch, start_candidate(batch, "far"))) / 2
+    d = df[(df.split == split) & (df.route == "verifier_far") & (df.prior == prior) & (df.seed == seed)]
+    rounds = np.mean([r for rs in d.rounds for r in rs])
+    row = flops[(flops.split == split) & (flops.route == "verifier_far") & (flops.prior == prior) & (flops.seed == seed)]
+    assert row.flops_per_graph.iloc[0] == pytest.approx(one_round * rounds) and one_round > 0
+    ref = flops[(flops.split == split) & (flops.route == "dijkstra")].flops_per_graph.iloc[0]
+    n, e = np.mean([g.num_nodes for g in graphs]), np.mean([len(g.senders) for g in graphs])
+    assert ref == pytest.approx(e + n * np.log2(n))
+    assert set(flops.route) == {"dijkstra", *dc.FLOP_ROUTES}

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
 from ..metrics import evaluate_predictions, fully_right
 from ..oracle import dijkstra, hop_depth
 from ..presets import preset

@@ -88,21 +88,65 @@ def plot_rounds_vs_depth(df, labels: dict, title: str = "") -> Figure:
 def plot_seconds_vs_n(df, dijkstra, labels: dict, title: str = "", routes=MAIN_ROUTES) -> Figure:
     """Wall time per graph against n on log-log axes, one line per (route, prior), pooled over
     families at each n, with the exact Dijkstra (SciPy) beside them and each line's fitted slope."""
-    df = df[df.route.isin(routes)]
+    return _cost_vs_n(df[df.route.isin(routes)], "seconds_per_graph", dijkstra, "exact Dijkstra (SciPy)",
+                      labels, "wall seconds per graph (log scale)", title)
+
+
+def plot_flops_vs_n(flops, labels: dict, title: str = "") -> Figure:
+    """Counted FLOPs per graph against n (log-log), one line per (route, prior), seeds and families
+    pooled at each n, with Dijkstra's operation count E + n log2 n as a reference line."""
+    routes = flops[flops.route != "dijkstra"]
+    mean = routes.groupby(["split", "route", "prior"], sort=False).agg(n=("n", "first"),
+                                                                      flops_per_graph=("flops_per_graph", "mean"))
+    dijkstra = flops[flops.route == "dijkstra"]
+    return _cost_vs_n(mean.reset_index(), "flops_per_graph", dijkstra, "exact Dijkstra: E + n log2 n operations",
+                      labels, "counted FLOPs per graph (log scale)", title)
+
+
+def _cost_vs_n(df, column: str, reference, reference_label: str, labels: dict, ylabel: str, title: str) -> Figure:
     fig, ax = plt.subplots(figsize=(11, 4.6))
     for route, prior, color, ls in _series(df):
-        s = df[(df.route == route) & (df.prior == prior)].groupby("n").seconds_per_graph.mean()
+        s = df[(df.route == route) & (df.prior == prior)].groupby("n")[column].mean().dropna()
         slope = np.polyfit(np.log(s.index), np.log(s.values), 1)[0] if len(s) > 1 else np.nan
         ax.plot(s.index, s.values, ls=ls, marker="o", ms=3, color=color,
                 label=f"{labels[route]} [{prior}], slope {slope:.2f}")
-    d = dijkstra.groupby("n").seconds_per_graph.mean()
+    d = reference.groupby("n")[column].mean()
     slope = np.polyfit(np.log(d.index), np.log(d.values), 1)[0]
-    ax.plot(d.index, d.values, color="black", lw=2, marker="s", ms=3, label=f"exact Dijkstra (SciPy), slope {slope:.2f}")
+    ax.plot(d.index, d.values, color="black", lw=2, marker="s", ms=3, label=f"{reference_label}, slope {slope:.2f}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("nodes n (log scale)")
-    ax.set_ylabel("wall seconds per graph (log scale)")
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=11)
     ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
+
+
+def plot_exact_vs_flops(scaled, flops, splits, labels: dict, title: str = "") -> Figure:
+    """One panel per split (of ``splits``, those in ``scaled``): exact match (seeds pooled, 95% Wilson
+    bars) against counted FLOPs per graph (seed mean, log axis) for each learned route and prior,
+    on the same graphs."""
+    splits = [s for s in splits if s in set(scaled.split)]  # those this profile ran
+    fig, axes = plt.subplots(1, len(splits), figsize=(4.6 * len(splits), 4.0), squeeze=False, sharey=True)
+    cost = flops[flops.route != "dijkstra"].groupby(["split", "route", "prior"]).flops_per_graph.mean()
+    for ax, split in zip(axes[0], splits):
+        d = scaled[(scaled.split == split) & scaled.route.isin(cost.loc[split].index.get_level_values(0))]
+        for route, prior, color, ls in _series(d):
+            r = d[(d.route == route) & (d.prior == prior)]
+            if r.empty or (route, prior) not in cost.loc[split].index:
+                continue
+            x = cost.loc[(split, route, prior)]
+            em, lo, hi = (100 * float(r[c].iloc[0]) for c in ("exact_match", "low", "high"))
+            ax.errorbar([x], [em], yerr=[[max(em - lo, 0)], [max(hi - em, 0)]], marker="o" if prior == "aligned" else "s",
+                        ms=5, capsize=3, color=color, ls="none", label=f"{labels[route]} [{prior}]")
+        ax.set_xscale("log")
+        ax.set_xlabel("counted FLOPs per graph (log scale)")
+        ax.set_title(f"{split} (n = {int(d.n.iloc[0])}, up to {int(d.graphs.max())} graphs)", fontsize=10)
+    axes[0][0].set_ylabel("graphs fully correct (%)\nbars: 95% Wilson interval")
+    axes[0][0].set_ylim(-3, 103)
+    axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+

@@ -1,0 +1,69 @@
+"""What the decisive experiment's routes cost in counted FLOPs (notebook 05): the generator's
+pass, and the verifier's search as one round times the rounds it used."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from ..batching import collate
+from ..flops import flops_per_graph
+from ..samplers import sample_split
+from ..search.parallel_moves import best_options, start_candidate
+from .decisive_search import PRIORS, DecisiveConfig
+
+#: Routes whose FLOPs are counted: the generator alone, and the learned verifier's search from
+#: the far start and from the generator's output (the exact checker and shortcuts run no network).
+FLOP_ROUTES = ("imitation", "verifier_far", "verifier_generator")
+
+
+def _counted_flops(fn) -> float:
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        fn()
+    return float(counter.get_total_flops())
+
+
+def route_flops(runs: dict, cfg: DecisiveConfig, df: pd.DataFrame, graphs_per_split: int = 4) -> pd.DataFrame:
+    """Counted FLOPs per graph (matrix products, as `lib.flops`) of each learned route, per split,
+    prior and seed: the generator's forward pass as the imitation route runs it (the min-plus one
+    halting, capped at n), and one round of the verifier's search (every node scoring every
+    option) times the mean rounds that route used on that split (read from ``df``, the results);
+    the route from the generator adds the generator's pass. Counted on the first
+    ``graphs_per_split`` graphs of each split. Dijkstra's heap work is given as its operation
+    count E + n log2 n, a reference in other units."""
+    rows = []
+    for split in cfg.splits:
+        graphs = sample_split(split, graphs_per_split)
+        batch = collate(graphs, with_targets=False)
+        n = float(np.mean([g.num_nodes for g in graphs]))
+        edges = float(np.mean([len(g.senders) for g in graphs]))
+        rows.append({"split": split, "n": n, "route": "dijkstra", "prior": "none", "seed": -1,
+                     "flops_per_graph": edges + n * np.log2(n)})
+        for prior in PRIORS:
+            # a round's matrix products depend on the architecture and the graphs, not on the weights
+            verifier = runs["verifier", prior, cfg.seeds[0]].model("cpu")
+            y = start_candidate(batch, "far")
+            round_flops = _counted_flops(partial(best_options, verifier, batch, y)) / len(graphs)
+            for seed in cfg.seeds:
+                gen = runs["generator", prior, seed]
+                halts = gen.config.model == "min_plus_gnn"  # how long it runs depends on its weights
+                if halts or seed == cfg.seeds[0]:
+                    kw = {"halt": True, "iterations": max(g.num_nodes for g in graphs)} if halts else {}
+                    gen_flops = flops_per_graph(gen.model("cpu"), graphs, **kw)
+                for route in FLOP_ROUTES:
+                    d = df[(df.split == split) & (df.route == route) & (df.prior == prior) & (df.seed == seed)]
+                    if d.empty:
+                        continue
+                    rounds = float(np.mean([r for rs in d.rounds for r in rs if r is not None] or [0]))
+                    flops = gen_flops if route == "imitation" else rounds * round_flops + (
+                        gen_flops if route == "verifier_generator" else 0.0)
+                    rows.append({"split": split, "n": float(d.n.iloc[0]), "route": route, "prior": prior, "seed": seed,
+                                 "flops_per_graph": flops, "rounds": rounds})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["FLOP_ROUTES", "route_flops"]
