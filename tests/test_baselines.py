@@ -50,6 +50,7 @@ def test_depth_splits_hold_degree_while_hop_depth_grows():
                                     depth_splits=("maze_dfs_side4", "maze_dfs_side8", "maze_dfs_side16"))
     stats = baselines.depth_statistics(cfg)
     assert list(stats.graphs) == [16, 16, 16] and list(stats.n) == [16, 64, 256]
+    assert set(stats.family) == {"maze_dfs"}
     assert stats["mean degree"].max() - stats["mean degree"].min() < 0.3
     assert stats["mean hop depth"].is_monotonic_increasing
     assert stats["mean hop depth"].iloc[-1] > 5 * stats["mean hop depth"].iloc[0]
@@ -63,7 +64,8 @@ def test_the_mlp_is_not_asked_about_graphs_larger_than_its_input():
 
 
 def test_depth_verdicts_name_each_family_and_the_best_model():
-    stats = pd.DataFrame({"split": ["maze_dfs_side4", "maze_dfs_side8"], "n": [16, 64], "mean degree": [1.9, 2.0],
+    stats = pd.DataFrame({"split": ["maze_dfs_side4", "maze_dfs_side8"], "family": ["maze_dfs"] * 2, "n": [16, 64],
+                          "mean degree": [1.9, 2.0],
                           "mean hop depth": [7.0, 25.0], "max hop depth": [15, 59], "graphs": [256, 256]}
                          ).set_index("split")
     res = pd.DataFrame([{"model": m, "seed": 0, "split": s, "pointer_accuracy": a, "exact_match": 0.0, "graphs": 256}

@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..findings import findings_row
+from ..findings import findings_row, pct_wilson
 from ..flops import flops_per_graph
 from ..graph_statistics import graph_statistics
 from ..metrics import errors_by_hop_depth
@@ -18,7 +18,7 @@ from ..presets import ROUTES
 from ..published import CLRS_DIJKSTRA_N64
 from ..samplers import SPLITS, sample_split
 from ..solvers import evaluate_solver, get_solver
-from ..statistics import mean_ci, wilson
+from ..statistics import mean_ci
 from ..sweep import evaluate_many, run_sweep
 from . import preset_grid
 
@@ -111,9 +111,7 @@ def _cell(values: pd.DataFrame, metric: str) -> str:
     """One table cell: pointer accuracy as mean ± 95% CI half-width over seeds; exact match
     pooled over seeds × graphs with its 95% Wilson interval."""
     if metric == "exact_match":
-        hits = int(round((values.exact_match * values.graphs).sum()))
-        low, high = wilson(hits, int(values.graphs.sum()))
-        return f"{100 * hits / values.graphs.sum():.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+        return pct_wilson(values.exact_match, values.graphs)
     mean, half = mean_ci(values[metric])
     return f"{100 * mean:.1f} ± {100 * half:.1f}" if len(values) > 1 else f"{100 * mean:.1f}"
 
@@ -137,13 +135,14 @@ def summary_table(results: pd.DataFrame, metric: str = "pointer_accuracy",
 
 
 def depth_statistics(cfg: BaselinesConfig) -> pd.DataFrame:
-    """Per fixed-degree split: n, mean degree, mean and largest hop depth of the shortest paths,
-    and the number of graphs, on the evaluation graphs themselves."""
+    """Per fixed-degree split: its family, n, mean degree, mean and largest hop depth of the
+    shortest paths, and the number of graphs, on the evaluation graphs themselves."""
     rows = []
     for split in cfg.depth_splits:
         graphs = sample_split(split, cfg.graphs_for(split), with_pi=False)
         stats = graph_statistics(graphs)
-        rows.append({"split": split, "n": split_size(split), "mean degree": stats["degree"].mean(),
+        rows.append({"split": split, "family": split.rsplit("_", 1)[0], "n": split_size(split),
+                     "mean degree": stats["degree"].mean(),
                      "mean hop depth": stats["hops"].mean(), "max hop depth": int(stats["hops"].max()),
                      "graphs": len(graphs)})
     return pd.DataFrame(rows).set_index("split").round(2)
@@ -199,7 +198,6 @@ def depth_verdicts(results: pd.DataFrame, shortcuts: pd.DataFrame, depth: pd.Dat
     to its largest n, the best trained model's pointer accuracy at both ends, and the best
     shortcut's at the largest n."""
     stats = depth.reset_index()
-    stats = stats.assign(family=stats.split.str.rsplit("_", n=1).str[0])
     mean = results.groupby(["split", "model"])["pointer_accuracy"].mean()
     best_shortcut = shortcuts.groupby(["split", "model"])["pointer_accuracy"].mean()
     lines = []

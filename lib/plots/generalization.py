@@ -100,7 +100,6 @@ def plot_accuracy_vs_depth(results, shortcuts, depth_stats, metric: str = "point
     one line per model (mean ± std over seeds), the shortcut solvers dotted; each tick gives the
     split's n. ``depth_stats`` is `baselines.depth_statistics` (index: split)."""
     stats = depth_stats.reset_index()
-    stats = stats.assign(family=stats.split.str.rsplit("_", n=1).str[0])
     families = list(dict.fromkeys(stats.family))
     fig, axes = plt.subplots(1, len(families), figsize=(4.0 * len(families), 3.8), squeeze=False, sharey=True)
     models = list(dict.fromkeys(results.model))
