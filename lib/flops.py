@@ -12,10 +12,15 @@ from .batching import collate
 from .graphs import Graph
 
 
+def count_flops(fn) -> float:
+    """Counted FLOPs (matrix products) of calling ``fn()`` without gradients."""
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        fn()
+    return float(counter.get_total_flops())
+
+
 def flops_per_graph(model, graphs: Sequence[Graph], **forward_kw) -> float:
     """Counted forward FLOPs per graph for one batched forward pass over ``graphs``."""
     batch = collate(graphs, with_targets=False)
     model = model.eval()
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(batch, **forward_kw)
-    return counter.get_total_flops() / len(graphs)
+    return count_flops(lambda: model(batch, **forward_kw)) / len(graphs)

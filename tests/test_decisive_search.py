@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from lib.batching import collate
+from lib.flops import count_flops
 from lib.samplers import sample_split
 
 from lib.experiments import config_for
@@ -111,7 +112,7 @@ def test_route_flops_count_a_round_times_the_rounds_used(study):
     graphs = sample_split(split, 2)
     batch = collate(graphs, with_targets=False)
     verifier = runs["verifier", prior, seed].model("cpu")
-    one_round = dc._counted_flops(lambda: best_options(verifier, batch, start_candidate(batch, "far"))) / 2
+    one_round = count_flops(lambda: best_options(verifier, batch, start_candidate(batch, "far"))) / 2
     d = df[(df.split == split) & (df.route == "verifier_far") & (df.prior == prior) & (df.seed == seed)]
     rounds = np.mean([r for rs in d.rounds for r in rs])
     row = flops[(flops.split == split) & (flops.route == "verifier_far") & (flops.prior == prior) & (flops.seed == seed)]

@@ -7,11 +7,9 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from ..batching import collate
-from ..flops import flops_per_graph
+from ..flops import count_flops, flops_per_graph
 from ..samplers import sample_split
 from ..search.parallel_moves import best_options, start_candidate
 from .decisive_search import PRIORS, DecisiveConfig
@@ -19,12 +17,6 @@ from .decisive_search import PRIORS, DecisiveConfig
 #: Routes whose FLOPs are counted: the generator alone, and the learned verifier's search from
 #: the far start and from the generator's output (the exact checker and shortcuts run no network).
 FLOP_ROUTES = ("imitation", "verifier_far", "verifier_generator")
-
-
-def _counted_flops(fn) -> float:
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        fn()
-    return float(counter.get_total_flops())
 
 
 def route_flops(runs: dict, cfg: DecisiveConfig, df: pd.DataFrame, graphs_per_split: int = 4) -> pd.DataFrame:
@@ -47,7 +39,7 @@ def route_flops(runs: dict, cfg: DecisiveConfig, df: pd.DataFrame, graphs_per_sp
             # a round's matrix products depend on the architecture and the graphs, not on the weights
             verifier = runs["verifier", prior, cfg.seeds[0]].model("cpu")
             y = start_candidate(batch, "far")
-            round_flops = _counted_flops(partial(best_options, verifier, batch, y)) / len(graphs)
+            round_flops = count_flops(partial(best_options, verifier, batch, y)) / len(graphs)
             for seed in cfg.seeds:
                 gen = runs["generator", prior, seed]
                 halts = gen.config.model == "min_plus_gnn"  # how long it runs depends on its weights

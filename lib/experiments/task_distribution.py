@@ -12,7 +12,7 @@ from ..oracle import dijkstra
 from ..paths import SHARED_DATA
 from ..samplers import FAMILIES, SPLITS, Split, sample_er, sample_split
 from ..solvers import get_solver, evaluate_solver
-from ..statistics import wilson
+from ..findings import pct_wilson
 from ..crosscheck import agreement_table
 from ..graph_statistics import graph_statistics
 from ..timing import verify_vs_generate as measure
@@ -152,10 +152,8 @@ def heuristic_scores(cfg: TaskConfig, splits=("test_16", "test_64", "test_128", 
         rows[split] = {("", "graphs"): len(graphs)}
         for name in ("oracle", "min_hop", "nearest"):
             m = evaluate_solver(get_solver(name), graphs)
-            hits = round(m["exact_match"] * len(graphs))
-            low, high = wilson(hits, len(graphs))
             rows[split][(name, "pointer acc. %")] = f"{100 * m['pointer_accuracy']:.1f}"
-            rows[split][(name, "exact match % [95% CI]")] = f"{100 * hits / len(graphs):.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+            rows[split][(name, "exact match % [95% CI]")] = pct_wilson([m["exact_match"]], [len(graphs)])
     table = pd.DataFrame(rows).T
     table.columns = pd.MultiIndex.from_tuples(table.columns)
     return table
