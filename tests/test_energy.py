@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -57,11 +58,15 @@ def test_each_training_method_runs_and_is_deterministic(tmp_path, method):
     assert 0 <= m["pointer_accuracy"] <= 1
 
 
-def test_budgets_from_one_search_equal_separate_searches(tmp_path):
-    run = train_energy(EnergyTrainConfig(method="irem", **TINY), RunCache(tmp_path), device="cpu", progress=False)
+@pytest.mark.parametrize("method, groups", [("irem", [[0, 2, 5, 10, 20]]),  # gradient descent: one search
+                                             ("denoise", [[0, 2, 5, 10], [20]])])  # annealed, 10 levels
+def test_budgets_from_shared_searches_equal_separate_searches(tmp_path, method, groups):
+    run = train_energy(EnergyTrainConfig(method=method, **TINY), RunCache(tmp_path), device="cpu", progress=False)
     graphs = sample_split("test_16", 4)
-    together = run.solver("cpu").solve_budgets(graphs, [2, 5])
-    for k in (2, 5):
+    budgets = [0, 2, 5, 10, 20]
+    assert run.solver("cpu").shared_searches(budgets) == groups
+    together = run.solver("cpu").solve_budgets(graphs, budgets)
+    for k in budgets:
         alone = run.solver("cpu", search_steps=k).solve(graphs)
         assert all(np.array_equal(x.pi, y.pi) for x, y in zip(together[k], alone))
 
@@ -135,35 +140,53 @@ def test_search_explorer_status_line_follows_the_step_slider():
 
 def test_hard_negatives_are_the_generators_mistakes_and_the_states_where_search_stops(one_thread):
     """Both kinds per split; the search-stop rows count the wrong states of the run's own search
-    (the same trees its solver returns), and a false certificate is a wrong state at or below the
+    (the same trees its solver returns after `stop_steps` steps, though they come from the one
+    search behind the budget curve), and a false certificate is a wrong state at or below the
     threshold set on the validation truths."""
     import dataclasses
 
     from lib.experiments import energy_landscapes as study
-    from lib.metrics import evaluate_predictions
+    from lib.experiments import energy_verifiers as verifiers
     from lib.presets import preset
     from lib.sweep import run_sweep
 
     cfg = dataclasses.replace(study.PROFILES["smoke"], methods=("residual",), auc_splits=("test_16",))
     runs = study.train_all(cfg)
-    hard = study.hard_negatives(runs, cfg)
+    hard = verifiers.hard_negatives(runs, cfg)
     assert list(hard.columns[:6]) == ["method", "seed", "split", "negatives", "graphs", "wrong proposals"]
     assert sorted(hard.negatives) == sorted(["generator's mistakes", "search stops"] * len(runs))
     run = runs[0]
-    graphs = sample_split("test_16", cfg.hard_graphs)
-    stops = study.search_stop_scores(run, "test_16", cfg.hard_graphs, cfg.stop_steps)
+    graphs = sample_split("test_16", cfg.graphs)
+    cell = study.search_cell(run, "test_16", cfg.graphs, cfg.search_steps, cfg.stop_steps)
+    stops = pd.DataFrame(cell["stops"])
     solved = run.solver("cpu", search_steps=cfg.stop_steps).solve(graphs)
     assert list(stops.proposal_wrong) == [evaluate_predictions([g], [p])["exact_match"] < 1
                                           for g, p in zip(graphs, solved)]
+    for k, m in zip(cell["budgets"], cell["metrics"]):  # each budget's answer is a search of that length
+        assert m == evaluate_predictions(graphs, run.solver("cpu", search_steps=k).solve(graphs))
     gen = run_sweep([preset(cfg.hard_generator, seed=run.config.seed)], workers=1, progress=False)[0]
-    threshold = np.quantile(study.hard_negative_scores(run, gen, "val", min(cfg.hard_graphs, 64)).truth_energy, 0.95)
+    threshold = np.quantile(verifiers.hard_negative_scores(run, gen, "val", cfg.graphs).truth_energy, 0.95)
     row = hard[(hard.seed == run.config.seed) & (hard.negatives == "search stops")].iloc[0]
     bad = stops[stops.proposal_wrong]
-    assert row.graphs == cfg.hard_graphs and row["wrong proposals"] == len(bad)
+    assert row.graphs == cfg.graphs and row["wrong proposals"] == len(bad)
     if len(bad):
         assert row["false certificates"] == pytest.approx(float((bad.proposal_energy <= threshold).mean()))
     else:
         assert np.isnan(row["false certificates"]) and np.isnan(row.auc)
-    table = study.auc_table(hard)
+    table = verifiers.auc_table(hard)
     assert list(table.index) == [("residual", "generator's mistakes"), ("residual", "search stops")]
 
+
+def test_projected_first_layer_is_the_layer_on_the_concatenation():
+    """Projecting node blocks before gathering them to the edges is the same function as the
+    linear layer on the concatenated edge features (up to float rounding)."""
+    from lib.energy.model import projected_first_layer
+
+    torch.manual_seed(0)
+    h, e = torch.randn(7, 5), torch.randn(12, 3)
+    s, r = torch.randint(0, 7, (12,)), torch.randint(0, 7, (12,))
+    layer = torch.nn.Linear(13, 4)
+    full = layer(torch.cat([e, h[s], h[r]], 1))
+    assert torch.allclose(projected_first_layer(layer, [(e, None), (h, s), (h, r)]), full, atol=1e-6)
+    with pytest.raises(ValueError, match="13"):
+        projected_first_layer(layer, [(e, None), (h, s)])

@@ -63,3 +63,65 @@ def test_backtracking_descent_never_goes_uphill_even_with_a_huge_step():
     safe = gradient_descent(energy, torch.zeros(3, 2), steps=1000, lr=0.5, backtrack=True)
     assert (safe.energies[1:] <= safe.energies[:-1] + 1e-7).all()
     assert torch.allclose(safe.final(), mu.expand(3, 2), atol=1e-2)
+
+
+def _backtracking_reference(energy_fn, y, steps, lr, grow=1.2):
+    """The textbook loop: the energy and gradient of the state, then a separate trial pass."""
+    ys, es, step = [y], [], torch.full((y.shape[0],), lr)
+    for _ in range(steps):
+        with torch.enable_grad():
+            v = y.detach().requires_grad_(True)
+            e = energy_fn(v)
+            (g,) = torch.autograd.grad(e.sum(), v)
+        prop = y - step[:, None] * g
+        with torch.no_grad():
+            ok = energy_fn(prop) <= e.detach()
+        y = torch.where(ok[:, None], prop, y)
+        step = torch.where(ok, step * grow, step * 0.5)
+        ys.append(y)
+        es.append(e.detach())
+    with torch.no_grad():
+        es.append(energy_fn(y))
+    return ys, torch.stack(es)
+
+
+def test_backtracking_descent_reuses_the_trial_pass_without_changing_a_bit():
+    """One forward pass per step (the accepted trial's graph gives the next gradient) must give
+    exactly the iterates and energies of the two-pass loop, on a non-convex energy."""
+    def energy(y):
+        return (torch.sin(3 * y) + 0.1 * y ** 2).sum(-1)
+
+    y0 = torch.linspace(-3, 3, 12).reshape(6, 2)
+    fast = gradient_descent(energy, y0, steps=25, lr=0.7, backtrack=True)
+    ys, es = _backtracking_reference(energy, y0, 25, 0.7)
+    assert all(torch.equal(a, b) for a, b in zip(fast.candidates, ys))
+    assert torch.equal(fast.energies, es)
+    assert fast.accepted.shape == (25, 6) and not fast.accepted.all()  # some trials were rejected
+    with torch.no_grad():  # as inside a validation loop
+        quiet = gradient_descent(energy, y0, steps=25, lr=0.7, backtrack=True)
+    assert torch.equal(quiet.energies, es)
+
+
+def test_annealed_search_reuses_the_trial_pass_without_changing_a_bit():
+    """The annealed ladder with one forward pass per step equals the loop that recomputes the
+    state's energy and gradient each step and scores the trial separately."""
+    def energy(y):
+        return (torch.sin(3 * y) + 0.1 * y ** 2).sum(-1)
+
+    fns, lrs = [energy] * 3, [2.0, 0.5, 0.1]
+    y0 = torch.linspace(-3, 3, 12).reshape(6, 2)
+    fast = annealed(fns, y0, steps_per_level=4, lrs=lrs)
+    y, ys, es = y0, [y0], [energy(y0)]
+    for lr in lrs:
+        for _ in range(4):
+            with torch.enable_grad():
+                v = y.detach().requires_grad_(True)
+                e = energy(v)
+                (g,) = torch.autograd.grad(e.sum(), v)
+            prop = y - lr * g
+            with torch.no_grad():
+                y = torch.where((energy(prop) <= e.detach())[:, None], prop, y)
+                es.append(energy(y))
+            ys.append(y)
+    assert all(torch.equal(a, b) for a, b in zip(fast.candidates, ys))
+    assert torch.equal(fast.energies, torch.stack(es))

@@ -52,6 +52,22 @@ class EnergyConfig:
         return 3 if self.candidate == "distance" else 2
 
 
+def projected_first_layer(linear: nn.Linear, blocks) -> torch.Tensor:
+    """``linear(cat([x if idx is None else x[idx] for x, idx in blocks], 1))`` without building
+    the per-edge concatenation: each block meets its slice of the weight first, and node blocks
+    are gathered to the edges only after that projection (N rows projected, not E). Same
+    function, fewer FLOPs on dense graphs; the weight layout is unchanged."""
+    out, col = None, 0
+    for x, idx in blocks:
+        w = linear.weight[:, col:col + x.shape[1]].T
+        p = x @ w if idx is None else (x @ w).index_select(0, idx)  # index_select: a cheap backward
+        out = p + linear.bias if out is None else out.add_(p)
+        col += x.shape[1]
+    if col != linear.in_features:
+        raise ValueError(f"blocks give {col} input columns, the layer takes {linear.in_features}")
+    return out
+
+
 class EnergyLayer(nn.Module):
     """Message passing with edge features: h_v <- LN(h_v + U([h_v, AGG M([h_u, h_v, e_uv])]))."""
 
@@ -64,7 +80,7 @@ class EnergyLayer(nn.Module):
 
     def forward(self, h, e, batch: GraphBatch):
         s, r = batch.senders, batch.receivers
-        m = self.message(torch.cat([h[s], h[r], e], 1))
+        m = self.message[1:](projected_first_layer(self.message[0], [(h, s), (h, r), (e, None)]))
         return self.norm(h + self.update(torch.cat([h, aggregate(m, r, batch.num_nodes, self.aggregation)], 1)))
 
 
@@ -110,17 +126,17 @@ class EnergyModel(nn.Module):
     def node_energies(self, batch: GraphBatch, y: torch.Tensor, level: torch.Tensor | None = None) -> torch.Tensor:
         """Per-node energies [N]: each node's term plus the terms of its incoming edges."""
         x, e = self.features(batch, y, level)
-        node_in, edge_in = x, e
+        node_in, edge_blocks = x, [(e, None)]
         if self.layers:
             h = self.encode(x)
             for layer in self.layers:
                 h = layer(h, e, batch)
             node_in = torch.cat([x, h], 1)
-            edge_in = torch.cat([e, h[batch.senders], h[batch.receivers]], 1)
+            edge_blocks += [(h, batch.senders), (h, batch.receivers)]
         if self.cfg.noise_levels:
-            edge_in = torch.cat([edge_in, x[batch.receivers, -1:]], 1)
+            edge_blocks.append((x[:, -1:], batch.receivers))
         node_e = self.node_term(node_in).squeeze(1)
-        edge_e = self.edge_term(edge_in).squeeze(1)
+        edge_e = self.edge_term[1:](projected_first_layer(self.edge_term[0], edge_blocks)).squeeze(1)
         if self.cfg.edge_weighting == "mean":
             deg = torch.bincount(batch.receivers, minlength=batch.num_nodes).clamp(min=1).to(edge_e.dtype)
             edge_e = edge_e / deg[batch.receivers]

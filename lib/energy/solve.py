@@ -112,17 +112,9 @@ class EnergySolver:
         return self.solve_budgets(graphs, [self.settings.steps])[self.settings.steps]
 
     def solve_budgets(self, graphs, budgets) -> dict[int, list]:
-        """Predictions after each budget of steps.
-
-        Gradient descent and Langevin are deterministic given the seed, so a smaller budget's
-        trajectory is a prefix of the largest one: one search serves every budget (the answer
-        at budget k is the best, or last, iterate among its first k steps). Annealed ladders
-        and restarts depend on the total budget, so each budget gets its own search.
-        """
-        budgets = sorted(set(int(k) for k in budgets))
-        groups = [budgets] if self.settings.routine in ("gd", "langevin") else [[k] for k in budgets]
+        """Predictions after each budget of steps, one search per group of `shared_searches`."""
         out: dict[int, list] = {}
-        for group in groups:
+        for group in self.shared_searches(budgets):
             old, self.settings = self.settings, replace(self.settings, steps=group[-1])
             try:
                 out.update(self._prefix_solve(graphs, group))
@@ -130,18 +122,52 @@ class EnergySolver:
                 self.settings = old
         return out
 
+    def shared_searches(self, budgets) -> list[list[int]]:
+        """Budgets (ascending) grouped by the search that serves them, run to each group's last.
+
+        Gradient descent and Langevin are deterministic given the seed, so a smaller budget's
+        trajectory is a prefix of the largest one: one search serves every budget (the answer at
+        budget k is the best, or last, iterate among its first k steps). An annealed ladder
+        depends on its length, so budgets share a search only where their ladders are the same;
+        restarts depend on the total budget, so each gets its own. Budget 0, the start, is the
+        same in every search and joins the first group."""
+        budgets = sorted({int(k) for k in budgets})
+        if self.settings.routine in ("gd", "langevin"):
+            return [budgets]
+        if self.settings.routine == "annealed":
+            levels = self.model.cfg.noise_levels or self.settings.levels
+            key = lambda k: max(1, k // levels)  # noqa: E731 -- the steps per level of `search_trajectory`
+        else:
+            key = lambda k: k  # noqa: E731
+        groups: dict[int, list[int]] = {}
+        for k in budgets:
+            groups.setdefault(key(k), []).append(k)
+        out = list(groups.values())
+        if len(out) > 1 and out[0] == [0]:
+            out = [[0, *out[1]], *out[2:]]
+        return out
+
     def _prefix_solve(self, graphs, budgets) -> dict[int, list]:
         out = {k: [None] * len(graphs) for k in budgets}
+        for idx, batch, traj in self.batched_trajectories(graphs):
+            for k in budgets:
+                for i, p in zip(idx, decode(batch, self.kind, self.answer(traj, k))):
+                    out[k][i] = p
+        return out
+
+    def batched_trajectories(self, graphs):
+        """``(indices, batch, trajectory)`` per batch of graphs, in order of size (similar sizes
+        share a batch); ``indices`` say where each graph of the batch sits in ``graphs``."""
         order = sorted(range(len(graphs)), key=lambda i: graphs[i].num_nodes)
         for start in range(0, len(order), self.batch_size):
             idx = order[start:start + self.batch_size]
-            batch, traj = self.trajectory([graphs[i] for i in idx])
-            for k in budgets:
-                prefix = Trajectory(traj.candidates[: k + 1], traj.energies[: k + 1], groups=traj.groups)
-                y = prefix.best() if self.settings.keep_best else prefix.final()
-                for i, p in zip(idx, decode(batch, self.kind, y)):
-                    out[k][i] = p
-        return out
+            yield (idx, *self.trajectory([graphs[i] for i in idx]))
+
+    def answer(self, traj: Trajectory, steps: int) -> torch.Tensor:
+        """The candidate this solver answers with after the first ``steps`` steps of ``traj``: the
+        lowest-energy iterate among them (``keep_best``) or the last."""
+        prefix = Trajectory(traj.candidates[: steps + 1], traj.energies[: steps + 1], groups=traj.groups)
+        return prefix.best() if self.settings.keep_best else prefix.final()
 
     def describe(self) -> dict:
         return {"run": self.name, **asdict(self.settings)}

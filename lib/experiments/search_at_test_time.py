@@ -30,7 +30,7 @@ from ..search.pointers import (
     simulated_annealing,
 )
 from ..sweep import run_sweep
-from .energy_landscapes import _auc, paired_win_rate, verifier_scores
+from .energy_verifiers import _auc, paired_win_rate, verifier_scores
 
 
 @dataclass(frozen=True)

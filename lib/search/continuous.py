@@ -39,33 +39,49 @@ def gradient_descent(energy_fn: EnergyFn, y0: torch.Tensor, steps: int, lr: floa
     its energy is rejected and the step size halved; an accepted step grows it by ``grow``.
     The energy then never increases, whatever the landscape's curvature.
     """
-    ys, es, acc = [y0.detach()], [], []
+    if backtrack:
+        return _backtracking_descent(energy_fn, y0, steps, lr, project, groups, grow)
+    ys, es = [y0.detach()], []
     y = y0.detach()
-    n_el = None
-    step = None
     for _ in range(steps):
         e, g = energy_and_grad(energy_fn, y)
-        if not backtrack:
-            es.append(e)
-            y = y - lr * g
-            if project is not None:
-                y = project(y)
-            ys.append(y)
-            continue
-        if step is None:
-            n_el = e.numel()
-            step = torch.full((n_el,), float(lr), dtype=y.dtype, device=y.device)
-        prop = y - expand(step, groups).view(-1, *([1] * (y.dim() - 1))) * g
+        es.append(e)
+        y = y - lr * g
+        if project is not None:
+            y = project(y)
+        ys.append(y)
+    es.append(_energy(energy_fn, y))
+    return Trajectory(ys, torch.stack(es), groups=groups)
+
+
+def _backtracking_descent(energy_fn: EnergyFn, y0: torch.Tensor, steps: int, lr: float, project, groups,
+                          grow: float) -> Trajectory:
+    """`gradient_descent` with per-element step sizes and rejection. The trial's forward pass
+    keeps its graph: an accepted trial's gradient then costs one backward pass, and a rejected
+    one costs nothing (its state, so its gradient, is unchanged). One forward pass per step."""
+    y = y0.detach()
+    e, g = energy_and_grad(energy_fn, y)
+    ys, es, acc = [y], [], []
+    step = torch.full((e.numel(),), float(lr), dtype=y.dtype, device=y.device)
+    shape = (-1, *([1] * (y.dim() - 1)))
+    for _ in range(steps):
+        prop = y - expand(step, groups).view(shape) * g
         if project is not None:
             prop = project(prop)
-        e_prop = _energy(energy_fn, prop)
-        ok = e_prop <= e
-        y = torch.where(expand(ok, groups).view(-1, *([1] * (y.dim() - 1))), prop, y)
-        step = torch.where(ok, step * grow, step * 0.5)
+        with torch.enable_grad():  # callers may run under no_grad
+            trial = prop.detach().requires_grad_(True)
+            e_trial = energy_fn(trial)
+            total = e_trial.sum()
+        ok = e_trial.detach() <= e
         es.append(e)
-        ys.append(y)
         acc.append(ok)
-    es.append(_energy(energy_fn, y))
+        if bool(ok.any()):
+            (g_trial,) = torch.autograd.grad(total, trial)
+            keep = expand(ok, groups).view(shape)
+            y, g, e = torch.where(keep, prop, y), torch.where(keep, g_trial, g), torch.where(ok, e_trial.detach(), e)
+        ys.append(y)
+        step = torch.where(ok, step * grow, step * 0.5)
+    es.append(e)
     return Trajectory(ys, torch.stack(es), torch.stack(acc) if acc else None, groups=groups)
 
 
@@ -101,18 +117,29 @@ def annealed(energy_fns: Sequence[EnergyFn], y0: torch.Tensor, steps_per_level: 
     comparable; ``info["level"]`` says which landscape each step used.
     """
     final_fn = energy_fns[-1]
-    ys, es, acc, levels = [y0.detach()], [_energy(final_fn, y0)], [], []
     y = y0.detach()
+    ys, es, acc, levels = [y], [_energy(final_fn, y)], [], []
+    shape = (-1, *([1] * (y.dim() - 1)))
+    e = g = previous = None
     for level, (fn, lr) in enumerate(zip(energy_fns, lrs)):
-        for _ in range(steps_per_level):
+        if steps_per_level and fn is not previous:  # a new landscape: the state's energy and gradient on it
             e, g = energy_and_grad(fn, y)
+            previous = fn
+        for _ in range(steps_per_level):
             prop = y - lr * g
             if project is not None:
                 prop = project(prop)
-            ok = _energy(fn, prop) <= e
-            y = torch.where(expand(ok, groups).view(-1, *([1] * (y.dim() - 1))), prop, y)
+            with torch.enable_grad():  # the trial's graph gives the next gradient if it is accepted
+                trial = prop.detach().requires_grad_(True)
+                e_trial = fn(trial)
+                total = e_trial.sum()
+            ok = e_trial.detach() <= e
+            if bool(ok.any()):
+                (g_trial,) = torch.autograd.grad(total, trial)
+                keep = expand(ok, groups).view(shape)
+                y, g, e = torch.where(keep, prop, y), torch.where(keep, g_trial, g), torch.where(ok, e_trial.detach(), e)
             ys.append(y)
-            es.append(_energy(final_fn, y))
+            es.append(e if fn is final_fn else _energy(final_fn, y))
             acc.append(ok)
             levels.append(level)
     return Trajectory(ys, torch.stack(es), torch.stack(acc) if acc else None, {"level": levels}, groups)
