@@ -189,6 +189,8 @@ SPLITS: dict[str, Split] = {
                                description="sparse ER, depth-first mazes and grids at n in {4..16}"),
     "val_short_paths": Split(201, (16,), mix=("salsa_er", "maze_dfs", "grid"),
                              description="validation for the long-path regime, n = 16"),
+    "test_short_paths": Split(202, (16,), mix=("salsa_er", "maze_dfs", "grid"),
+                              description="in-distribution test for the long-path regime, n = 16"),
     **{
         f"{fam}_{n}": Split(300 + 10 * i + j, (n,), family=fam, description=f"SALSA-CLRS sparse {fam[6:]}, n = {n}")
         for i, fam in enumerate(["salsa_er", "salsa_ws", "salsa_delaunay"]) for j, n in enumerate(SALSA_TEST_SIZES)

@@ -41,8 +41,34 @@ def compare(a, b, level: float = 0.95) -> dict:
             "p": float(2 * stats.t.sf(abs(t), df)), "df": float(df)}
 
 
-def verdict(result: dict, what: str, alpha: float = 0.05, unit: str = " points", scale: float = 100.0) -> str:
-    """One honest sentence about a comparison from `compare`."""
+def verdict(result: dict, what: str, alpha: float = 0.05, unit: str = " points", scale: float = 100.0,
+            test: str = "Welch") -> str:
+    """One honest sentence about a comparison from `compare` (or `paired`, with ``test="paired"``)."""
     d, ci, p = scale * result["diff"], scale * result["ci"], result["p"]
     sig = "significant" if p < alpha else "not significant"
-    return f"{what}: {d:+.1f}{unit} (95% CI {d - ci:+.1f} to {d + ci:+.1f}; Welch p = {p:.3f}, {sig} at {alpha})."
+    return f"{what}: {d:+.1f}{unit} (95% CI {d - ci:+.1f} to {d + ci:+.1f}; {test} p = {p:.3f}, {sig} at {alpha})."
+
+
+def paired(a, b, level: float = 0.95) -> dict:
+    """Paired t-test of mean(a - b) over matched units (seeds that share training data), with the
+    difference's confidence interval; same keys as `compare`."""
+    d = np.asarray(a, float) - np.asarray(b, float)
+    if d.size < 2:
+        raise ValueError("a paired test needs at least two pairs")
+    se = d.std(ddof=1) / np.sqrt(d.size)
+    if se == 0:
+        return {"diff": float(d.mean()), "ci": 0.0, "p": 1.0 if d.mean() == 0 else 0.0, "df": float(d.size - 1)}
+    t = d.mean() / se
+    return {"diff": float(d.mean()), "ci": float(stats.t.ppf(0.5 + level / 2, d.size - 1) * se),
+            "p": float(2 * stats.t.sf(abs(t), d.size - 1)), "df": float(d.size - 1)}
+
+
+def correlation(x, y, level: float = 0.95) -> dict:
+    """Pearson r with its Fisher-z confidence interval (low, high) and the number of points."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.size < 4:
+        raise ValueError("a correlation interval needs at least four points")
+    r = float(np.corrcoef(x, y)[0, 1])
+    half = stats.norm.ppf(0.5 + level / 2) / np.sqrt(x.size - 3)
+    z = np.arctanh(np.clip(r, -0.999999, 0.999999))
+    return {"r": r, "low": float(np.tanh(z - half)), "high": float(np.tanh(z + half)), "n": int(x.size)}

@@ -1,28 +1,29 @@
-"""Notebook 03: is test-time recurrence a fancy regularizer?
+"""Notebook 03: is test-time recurrence a fancy regularizer? Asked in the long-path regime of
+notebook 02, where iterations matter: every model trains on short paths (sparse ER, depth-first
+mazes and grids at n <= 16, each seed its own graphs) and is tested where hop depth grows.
 
-Controlled comparisons at n <= 16: weight-tied recurrence against untied depth at matched
-compute and at matched parameters, each with and without explicit regularizers, and the
-recurrent model with and without the progressive loss. Every configuration runs over
-several seeds; comparisons come with confidence intervals and Welch tests.
+Controlled comparisons: weight-tied recurrence against untied depth at matched compute (6 rounds)
+and at matched parameters (1 untied round), each with and without explicit regularizers, and the
+tied model with the progressive loss. Seed s of every configuration trains on the same graphs, so
+the arms are paired by seed (`regularization_analysis` tests them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import torch
 
 from ..batching import collate
 from ..devices import resolve_device
+from ..flops import flops_per_graph
 from ..model_diagnostics import parameter_norm, sharpness
 from ..models.base import pointer_loss
 from ..models.predict import evaluate_model
 from ..models.train import TrainConfig
 from ..runs import evaluation_key
 from ..samplers import sample_split
-from ..statistics import compare, mean_ci, verdict
 from ..sweep import cached_map, evaluate_many, run_sweep
 
 #: The two architectures under test (matched compute: 6 rounds each) and the shallow control.
@@ -35,7 +36,7 @@ ARCHITECTURES = {
 
 #: Explicit regularizers and their strengths: name -> (TrainConfig or model field, values). The
 #: full report runs the first strength of each; the long profile runs all of them, and early
-#: stopping, which changed OOD accuracy by at most 0.1 points in every measurement so far.
+#: stopping (the checkpoint with the best accuracy on the in-distribution validation split).
 REGULARIZERS = {
     "weight decay": ("weight_decay", (0.1, 1.0)),
     "dropout": ("dropout", (0.1, 0.3)),
@@ -43,17 +44,23 @@ REGULARIZERS = {
     "early stopping": ("early_stopping", (True,)),
 }
 
+#: The long-path regime's splits: training and validation (n <= 16, short paths), an
+#: in-distribution test, and the out-of-distribution tests where hop depth grows.
+TRAIN_SPLIT, VAL_SPLIT, ID_SPLIT = "train_short_paths", "val_short_paths", "test_short_paths"
+OOD_SPLITS = ("grid_side8", "maze_dfs_side8", "salsa_er_160")
+
 
 @dataclass(frozen=True)
 class RegularizationConfig:
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # training seeds per configuration
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # training seeds per configuration (each its own graphs)
     hidden: int = 32  # width of every model (small, so that the sweep fits the budget)
     steps: int = 1500  # optimizer steps per run
     train_graphs: int = 1000  # training-set size
     regularized: tuple[str, ...] = ("tied", "untied")  # architectures that get the regularizer sweep
     all_strengths: bool = False  # every strength of every regularizer and early stopping (else the first of each)
-    eval_graphs: int = 64  # graphs per evaluation split
-    train_eval_graphs: int = 256  # training graphs re-scored for the training accuracy
+    ood_splits: tuple[str, ...] = OOD_SPLITS  # out-of-distribution tests; their mean accuracy is `ood_acc`
+    eval_graphs: int = 256  # graphs per evaluation split (validation, ID and each OOD split)
+    train_eval_graphs: int = 256  # each run's own training graphs, re-scored for the training accuracy
     sharpness_rho: float = 0.05  # relative size of the random weight perturbations
     sharpness_draws: int = 8  # perturbations averaged per run
     iterations: tuple[int, ...] = (1, 2, 3, 6, 12, 24)  # test-time iterations for the tied models
@@ -65,8 +72,8 @@ PROFILES = {
     "full": RegularizationConfig(),
     "long": RegularizationConfig(all_strengths=True),  # every strength of every regularizer, early stopping
     "smoke": RegularizationConfig(seeds=(0, 1), hidden=8, steps=8, train_graphs=32, eval_graphs=4,
-                                  regularized=("tied",), train_eval_graphs=8, sharpness_draws=2, iterations=(1, 6),
-                                  workers=1),
+                                  ood_splits=("maze_dfs_side4", "grid_side4"), regularized=("tied",),
+                                  train_eval_graphs=8, sharpness_draws=2, iterations=(1, 6), workers=1),
 }
 
 
@@ -75,6 +82,7 @@ def configurations(cfg: RegularizationConfig) -> dict[str, TrainConfig]:
     out = {}
     for arch, (model, args) in ARCHITECTURES.items():
         base = TrainConfig(model=model, model_args={"hidden": cfg.hidden, **args}, steps=cfg.steps,
+                           train_split=TRAIN_SPLIT, val_split=VAL_SPLIT, own_data=True,
                            train_graphs=cfg.train_graphs, distance_weight=1.0, eval_every=max(1, cfg.steps // 6))
         out[arch] = base
         if arch not in cfg.regularized:
@@ -112,23 +120,25 @@ def _loss(model, graphs, device) -> float:
 
 def _measure_one(name: str, run, cfg: RegularizationConfig) -> dict:
     """One (configuration, seed) row of `measure`, cached in the run's evaluations."""
-    key = evaluation_key(study="regularization", train_eval_graphs=cfg.train_eval_graphs, eval_graphs=cfg.eval_graphs,
-                         sharpness_rho=cfg.sharpness_rho, sharpness_draws=cfg.sharpness_draws, device=cfg.device)
+    key = evaluation_key(study="regularization_long_paths", train_eval_graphs=cfg.train_eval_graphs,
+                         eval_graphs=cfg.eval_graphs, ood_splits=list(cfg.ood_splits), sharpness_rho=cfg.sharpness_rho,
+                         sharpness_draws=cfg.sharpness_draws, device=cfg.device)
     return {"config": name, **run.cached_evaluation(key, lambda: _measure(run, cfg))}
 
 
 def _measure(run, cfg: RegularizationConfig) -> dict:
-    train_graphs = sample_split("train", cfg.train_eval_graphs)
-    id_graphs = sample_split("test_16", cfg.eval_graphs)
+    train_graphs = sample_split(TRAIN_SPLIT, cfg.train_eval_graphs, seed_offset=run.config.seed + 1)  # its own
     model = run.model(cfg.device)
     row = {"seed": run.config.seed, "parameters": run.metrics["parameters"],
+           "flops": flops_per_graph(model, sample_split(ID_SPLIT, 16)),
+           "best_val_step": run.metrics["best_val_step"], "final_step": run.config.steps,
            "train_acc": evaluate_model(model, train_graphs, device=cfg.device)["pointer_accuracy"],
            "train_loss": _loss(model, train_graphs, cfg.device)}
-    for key, n in (("id", 16), ("ood64", 64), ("ood128", 128)):
-        row[f"{key}_acc"] = run.evaluate(f"test_{n}", cfg.eval_graphs, device=cfg.device)["pointer_accuracy"]
-    row["id_loss"] = _loss(model, id_graphs, cfg.device)
-    row["gap_id"] = row["train_acc"] - row["id_acc"]
-    row["gap_ood64"] = row["train_acc"] - row["ood64_acc"]
+    for col, split in (("val", VAL_SPLIT), ("id", ID_SPLIT), *((f"ood:{s}", s) for s in cfg.ood_splits)):
+        m = run.evaluate(split, cfg.eval_graphs, device=cfg.device)
+        row[f"{col}_acc"], row[f"{col}_exact"] = m["pointer_accuracy"], m["exact_match"]
+    row["ood_acc"] = sum(row[f"ood:{s}_acc"] for s in cfg.ood_splits) / len(cfg.ood_splits)
+    row["gap_ood"] = row["train_acc"] - row["ood_acc"]
     row["param_norm"] = parameter_norm(model)
     row["sharpness"] = sharpness(model.cpu(), collate(train_graphs[:64]), cfg.sharpness_rho, cfg.sharpness_draws,
                                  seed=run.config.seed)
@@ -136,70 +146,47 @@ def _measure(run, cfg: RegularizationConfig) -> dict:
 
 
 def measure(runs: dict[str, list], cfg: RegularizationConfig) -> pd.DataFrame:
-    """One row per (configuration, seed): accuracies, losses, gaps, norm and sharpness, cached per
-    run and measured in ``cfg.workers`` processes (one torch thread each, so the numbers do not
-    depend on it)."""
+    """One row per (configuration, seed): accuracies and exact match on every split, the mean OOD
+    accuracy, the gap, parameters, FLOPs per graph, norm and sharpness; cached per run and
+    measured in ``cfg.workers`` processes (one torch thread each, so the numbers do not depend on
+    it). Accuracies are pointer accuracies; ``graphs`` is the number behind each split."""
     tasks = [(name, run, cfg) for name, rs in runs.items() for run in rs]
-    rows = cached_map(_measure_one, tasks, cfg.workers, desc="regularization: measurements")
-    return pd.DataFrame(rows)[MEASURE_COLUMNS]  # one order, fresh or read back (sorted) from the cache
+    table = pd.DataFrame(cached_map(_measure_one, tasks, cfg.workers, desc="regularization: measurements"))
+    table["graphs"] = cfg.eval_graphs
+    splits = [c for s in ("val", "id", *(f"ood:{s}" for s in cfg.ood_splits)) for c in (f"{s}_acc", f"{s}_exact")]
+    return table[[*MEASURE_COLUMNS[:8], *splits, *MEASURE_COLUMNS[8:]]]  # one order, fresh or read back from the cache
 
 
-MEASURE_COLUMNS = ["config", "seed", "parameters", "train_acc", "train_loss", "id_acc", "ood64_acc", "ood128_acc",
-                   "id_loss", "gap_id", "gap_ood64", "param_norm", "sharpness"]
-
-
-def summary_table(results: pd.DataFrame) -> pd.DataFrame:
-    """Configuration -> mean ± 95% CI (t, over seeds) of the main measurements (accuracies in %)."""
-    cols = {"train_acc": 100, "id_acc": 100, "ood64_acc": 100, "ood128_acc": 100, "gap_ood64": 100,
-            "param_norm": 1, "sharpness": 1}
-    out = {}
-    for name, d in results.groupby("config", sort=False):
-        row = {"parameters": int(d.parameters.iloc[0]), "seeds": len(d)}
-        for col, scale in cols.items():
-            m, h = mean_ci(scale * d[col])
-            row[col] = f"{m:.1f} ± {h:.1f}" if scale == 100 else f"{m:.3g} ± {h:.2g}"
-        out[name] = row
-    return pd.DataFrame(out).T
-
-
-def comparisons(results: pd.DataFrame, metric: str = "ood64_acc") -> list[str]:
-    """The study's comparisons, each as one sentence with a CI and a Welch p-value."""
-    by = {name: d[metric].to_numpy() for name, d in results.groupby("config", sort=False)}
-    pairs = [("tied", "untied", "tied vs untied at matched compute (6 rounds)"),
-             ("tied", "untied shallow", "tied vs shallow untied at matched parameters"),
-             ("tied+progressive", "tied", "progressive loss vs fixed-T training (tied)")]
-    for arch in ("tied", "untied"):
-        pairs += [(name, arch, f"{name} vs {arch}") for name in by if name.startswith(f"{arch} + ")]
-    out = []
-    for a, b, what in pairs:
-        if a in by and b in by and len(by[a]) > 1 and len(by[b]) > 1:
-            out.append(verdict(compare(by[a], by[b]), f"{what} [{metric}]"))
-    return out
+MEASURE_COLUMNS = ["config", "seed", "parameters", "flops", "best_val_step", "final_step", "train_acc", "train_loss",
+                   "ood_acc", "gap_ood", "param_norm", "sharpness", "graphs"]
 
 
 def regularizer_curves(results: pd.DataFrame) -> pd.DataFrame:
-    """Long table for the gap-vs-strength figure: architecture, regularizer, strength, gap."""
+    """Long table for the gap-vs-strength figure: architecture, regularizer, strength, gap (only the
+    regularizers this sweep ran; strength 0 is the plain architecture)."""
     rows = []
+    ran = [reg for reg in REGULARIZERS if any(f" + {reg}" in name for name in results.config)]
     for name, d in results.groupby("config", sort=False):
         arch, _, rest = name.partition(" + ")
         if arch not in ("tied", "untied"):
             continue
-        for reg, (field, values) in REGULARIZERS.items():
+        for reg in ran:
             if rest and not rest.startswith(reg):
                 continue
             strength = 0.0 if not rest else (1.0 if reg == "early stopping" else float(rest.split()[-1]))
             for _, r in d.iterrows():
                 rows.append({"architecture": arch, "regularizer": reg, "strength": strength, "seed": r.seed,
-                             "gap_ood64": r.gap_ood64, "ood64_acc": r.ood64_acc, "id_acc": r.id_acc})
+                             "gap_ood": r.gap_ood, "ood_acc": r.ood_acc, "id_acc": r.id_acc})
     return pd.DataFrame(rows)
 
 
 def iteration_curves(runs: dict[str, list], cfg: RegularizationConfig) -> pd.DataFrame:
-    """Accuracy against test-time iterations for the tied configurations (no regularizer)."""
+    """Accuracy against test-time iterations for the tied configurations (no regularizer), in
+    distribution and on each OOD split, where paths are longer than any seen in training."""
     rows, requests = [], []
     for name in ("tied", "tied+progressive"):
         for run in runs.get(name, []):
-            for split in ("test_16", "test_64"):
+            for split in (ID_SPLIT, *cfg.ood_splits):
                 for k in cfg.iterations:
                     requests.append((run, (split, cfg.eval_graphs), {"device": cfg.device, "iterations": k}))
                     rows.append({"model": name, "seed": run.config.seed, "split": split, "iterations": k,
@@ -207,51 +194,3 @@ def iteration_curves(runs: dict[str, list], cfg: RegularizationConfig) -> pd.Dat
     for row, m in zip(rows, evaluate_many(requests, cfg.workers, "regularization: iteration curves")):
         row.update(pointer_accuracy=m["pointer_accuracy"], exact_match=m["exact_match"])
     return pd.DataFrame(rows)
-
-
-def conclusion(results: pd.DataFrame, alpha: float = 0.05) -> str:
-    """The study's answer, with every number pulled from the results.
-
-    The regularization reading predicts three things: weight tying changes OOD accuracy at
-    matched compute; some explicit regularizer on the untied model reproduces that change; and
-    OOD accuracy tracks the usual proxies (parameter norm, sharpness). Each is tested in turn.
-    """
-    by = {name: d.ood64_acc.to_numpy() for name, d in results.groupby("config", sort=False)}
-    pct = lambda x: f"{100 * x:+.1f}"  # noqa: E731
-    tied = compare(by["tied"], by["untied"])
-    shallow = compare(by["tied"], by["untied shallow"])
-    lines = [f"Tying: at matched compute the tied model's OOD accuracy at n = 64 differs from the untied one's by "
-             f"{pct(tied['diff'])} points (p = {tied['p']:.3f}), and from the shallow untied model with about the "
-             f"same parameters by {pct(shallow['diff'])} points (p = {shallow['p']:.3f})."]
-    untied_regs = {n: v for n, v in by.items() if n.startswith("untied + ")}
-    if tied["p"] >= alpha:
-        lines.append("Tying has no significant effect on OOD accuracy here, so there is no recurrence effect "
-                     "for an explicit regularizer to reproduce.")
-    elif tied["diff"] < 0:
-        lines.append("Tying makes OOD accuracy significantly worse at matched compute: there is no benefit for "
-                     "the regularization reading to explain.")
-    elif untied_regs:
-        name, best = max(untied_regs.items(), key=lambda kv: kv[1].mean())
-        gap = compare(by["tied"], best)
-        lines.append(f"Tying makes OOD accuracy significantly better. The best-regularized untied model ({name}, "
-                     f"the best of {len(untied_regs)} settings) is {pct(-gap['diff'])} points from the tied one "
-                     f"(p = {gap['p']:.3f}): "
-                     + ("an explicit regularizer reproduces the effect, as the regularization reading predicts."
-                        if gap["p"] >= alpha else
-                        "no explicit regularizer reproduces the effect, so tying does more than regularize."))
-    regs = [(n, compare(v, by[n.split(" + ")[0]])) for n, v in by.items() if " + " in n]
-    helped = [n for n, c in regs if c["p"] < alpha and c["diff"] > 0]
-    hurt = [n for n, c in regs if c["p"] < alpha and c["diff"] < 0]
-    lines.append(f"Explicit regularizers: of {len(regs)} settings, {len(helped)} improve OOD accuracy "
-                 f"significantly ({', '.join(helped) or 'none'}) and {len(hurt)} make it worse "
-                 f"({', '.join(hurt) or 'none'}); with this many tests, expect about {alpha * len(regs):.1f} "
-                 "false positives.")
-    r_norm = np.corrcoef(results.param_norm, results.ood64_acc)[0, 1]
-    r_sharp = np.corrcoef(results.sharpness, results.ood64_acc)[0, 1]
-    tracks = max(abs(r_norm), abs(r_sharp)) >= 0.5
-    lines.append(f"Proxies: across all runs OOD accuracy correlates with parameter norm at r = {r_norm:+.2f} and "
-                 f"with sharpness at r = {r_sharp:+.2f}; "
-                 + ("at least one proxy tracks it (|r| >= 0.5)." if tracks else
-                    "neither tracks it (|r| < 0.5), so what separates OOD-good from OOD-bad models here is not "
-                    "what regularization usually acts on."))
-    return "\n".join(lines)
