@@ -84,3 +84,17 @@ def test_proxies_are_correlated_within_each_architecture_never_pooled():
     table = proxy_correlations(res)
     assert list(table.architecture.unique()) == ["tied", "untied"]
     assert set(table.n) == {10}  # shallow untied is another architecture: in neither family
+
+
+def test_shortcut_rows_sit_beside_the_models_in_the_split_tables():
+    """The no-learning baselines fill the same columns, one row each; on depth-first mazes (trees)
+    the fewest-hops tree is exact, and a one-seed row shows its value without an interval."""
+    from lib.experiments.regularization import RegularizationConfig, shortcut_results
+    from lib.experiments.regularization_analysis import split_table
+
+    cuts = shortcut_results(RegularizationConfig(eval_graphs=8, ood_splits=("maze_dfs_side4",)))
+    assert list(cuts.config) == ["shortcut: fewest-hops tree", "shortcut: lightest in-edge"]
+    assert cuts.loc[0, "ood:maze_dfs_side4_exact"] == 1.0
+    table = split_table(cuts)
+    assert list(table.columns) == ["in distribution (8 graphs)", "maze_dfs_side4 (8 graphs)"]
+    assert table.loc["shortcut: fewest-hops tree", "maze_dfs_side4 (8 graphs)"] == "100.0"

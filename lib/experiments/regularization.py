@@ -24,6 +24,7 @@ from ..models.predict import evaluate_model
 from ..models.train import TrainConfig
 from ..runs import evaluation_key
 from ..samplers import sample_split
+from ..solvers import evaluate_solver, get_solver
 from ..sweep import cached_map, evaluate_many, run_sweep
 
 #: The two architectures under test (matched compute: 6 rounds each) and the shallow control.
@@ -159,6 +160,23 @@ def measure(runs: dict[str, list], cfg: RegularizationConfig) -> pd.DataFrame:
 
 MEASURE_COLUMNS = ["config", "seed", "parameters", "flops", "best_val_step", "final_step", "train_acc", "train_loss",
                    "ood_acc", "gap_ood", "param_norm", "sharpness", "graphs"]
+
+
+#: The no-learning baselines shown beside the trained models (`lib.solvers`).
+SHORTCUTS = {"min_hop": "shortcut: fewest-hops tree", "nearest": "shortcut: lightest in-edge"}
+
+
+def shortcut_results(cfg: RegularizationConfig) -> pd.DataFrame:
+    """The no-learning shortcuts on the same evaluation graphs, in the columns of `measure` that
+    `regularization_analysis.split_table` reads (one row each; no seeds, no training)."""
+    rows = []
+    for solver, label in SHORTCUTS.items():
+        row = {"config": label, "seed": 0, "graphs": cfg.eval_graphs}
+        for col, split in (("id", ID_SPLIT), *((f"ood:{s}", s) for s in cfg.ood_splits)):
+            m = evaluate_solver(get_solver(solver), sample_split(split, cfg.eval_graphs))
+            row[f"{col}_acc"], row[f"{col}_exact"] = m["pointer_accuracy"], m["exact_match"]
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def regularizer_curves(results: pd.DataFrame) -> pd.DataFrame:

@@ -78,14 +78,15 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
 def split_table(results: pd.DataFrame, kind: str = "acc") -> pd.DataFrame:
     """Configuration × split (ID and each OOD split): pointer accuracy (``kind="acc"``) as mean ±
     95% CI half-width over seeds, or exact match (``"exact"``) pooled over seeds × graphs with its
-    95% Wilson interval. Column headers give the graphs per seed."""
+    95% Wilson interval. Column headers give the graphs per seed. Rows with one seed (the
+    no-learning shortcuts of `regularization.shortcut_results`) show their value alone."""
     cols = [c[: -len(kind) - 1] for c in results.columns if c.endswith(f"_{kind}") and c.startswith(("id_", "ood:"))]
 
     def cell(v: pd.Series, graphs: pd.Series) -> str:
         if kind == "exact":
             return pct_wilson(v, graphs)
         m, h = mean_ci(100 * v)
-        return f"{m:.1f} ± {h:.1f}"
+        return f"{m:.1f} ± {h:.1f}" if len(v) > 1 else f"{m:.1f}"
 
     table = {name: {c: cell(d[f"{c}_{kind}"], d.graphs) for c in cols} for name, d in results.groupby("config", sort=False)}
     n = int(results.graphs.iloc[0])
