@@ -95,3 +95,12 @@ def get_solver(name: str, **options) -> Solver:
 def evaluate_solver(solver: Solver, graphs: Sequence[Graph]) -> dict:
     """Run a solver and score it with the tie-aware metrics."""
     return evaluate_predictions(graphs, solver.solve(graphs))
+
+
+#: The no-learning shortcut solvers: the trivial baselines shown beside trained models.
+SHORTCUTS = ("min_hop", "nearest")
+
+
+def shortcut_metrics(graphs: Sequence[Graph]) -> dict[str, dict]:
+    """Each no-learning shortcut (`SHORTCUTS`) scored on ``graphs``."""
+    return {name: evaluate_solver(get_solver(name), graphs) for name in SHORTCUTS}

@@ -25,7 +25,7 @@ from ..oracle import dijkstra, hop_depth
 from ..presets import ROUTES, preset
 from ..runs import RunCache, evaluation_key
 from ..samplers import SPLITS, sample_split
-from ..solvers import evaluate_solver, get_solver
+from ..solvers import SHORTCUTS, evaluate_solver, get_solver
 from ..statistics import wilson
 from ..sweep import evaluate_many, run_sweep
 
@@ -131,7 +131,7 @@ def shortcut_results(cfg: RecurrentStudyConfig) -> pd.DataFrame:
     """The no-learning shortcuts on the same graphs, as trivial baselines (on a tree, such as a
     perfect maze, the fewest-hops tree is the shortest-path tree, so mazes alone prove little)."""
     rows, cache = [], RunCache()
-    for name in ("min_hop", "nearest"):
+    for name in SHORTCUTS:
         for split in cfg.halt_splits:
             num = _eval_graphs(split, cfg.halt_graphs)
             m = cache.cached_result(evaluation_key(solver=name, split=split, graphs=num),

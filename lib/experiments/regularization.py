@@ -24,7 +24,7 @@ from ..models.predict import evaluate_model
 from ..models.train import TrainConfig
 from ..runs import evaluation_key
 from ..samplers import sample_split
-from ..solvers import evaluate_solver, get_solver
+from ..solvers import shortcut_metrics
 from ..sweep import cached_map, evaluate_many, run_sweep
 
 #: The two architectures under test (matched compute: 6 rounds each) and the shallow control.
@@ -162,21 +162,18 @@ MEASURE_COLUMNS = ["config", "seed", "parameters", "flops", "best_val_step", "fi
                    "ood_acc", "gap_ood", "param_norm", "sharpness", "graphs"]
 
 
-#: The no-learning baselines shown beside the trained models (`lib.solvers`).
-SHORTCUTS = {"min_hop": "shortcut: fewest-hops tree", "nearest": "shortcut: lightest in-edge"}
+#: Row labels of the no-learning shortcuts (`lib.solvers.SHORTCUTS`).
+SHORTCUT_LABELS = {"min_hop": "shortcut: fewest-hops tree", "nearest": "shortcut: lightest in-edge"}
 
 
 def shortcut_results(cfg: RegularizationConfig) -> pd.DataFrame:
     """The no-learning shortcuts on the same evaluation graphs, in the columns of `measure` that
     `regularization_analysis.split_table` reads (one row each; no seeds, no training)."""
-    rows = []
-    for solver, label in SHORTCUTS.items():
-        row = {"config": label, "seed": 0, "graphs": cfg.eval_graphs}
-        for col, split in (("id", ID_SPLIT), *((f"ood:{s}", s) for s in cfg.ood_splits)):
-            m = evaluate_solver(get_solver(solver), sample_split(split, cfg.eval_graphs))
-            row[f"{col}_acc"], row[f"{col}_exact"] = m["pointer_accuracy"], m["exact_match"]
-        rows.append(row)
-    return pd.DataFrame(rows)
+    rows = {name: {"config": label, "seed": 0, "graphs": cfg.eval_graphs} for name, label in SHORTCUT_LABELS.items()}
+    for col, split in (("id", ID_SPLIT), *((f"ood:{s}", s) for s in cfg.ood_splits)):
+        for name, m in shortcut_metrics(sample_split(split, cfg.eval_graphs)).items():
+            rows[name][f"{col}_acc"], rows[name][f"{col}_exact"] = m["pointer_accuracy"], m["exact_match"]
+    return pd.DataFrame(list(rows.values()))
 
 
 def regularizer_curves(results: pd.DataFrame) -> pd.DataFrame:
