@@ -190,3 +190,21 @@ def test_projected_first_layer_is_the_layer_on_the_concatenation():
     assert torch.allclose(projected_first_layer(layer, [(e, None), (h, s), (h, r)]), full, atol=1e-6)
     with pytest.raises(ValueError, match="13"):
         projected_first_layer(layer, [(e, None), (h, s)])
+
+
+def test_chosen_budget_table_puts_each_method_at_its_validation_budget_beside_the_shortcuts():
+    from lib.experiments.energy_landscapes import chosen_budget_table
+
+    rows = [{"model": m, "seed": s, "split": sp, "iterations": k, "graphs": 10, "pointer_accuracy": acc,
+             "exact_match": acc / 2} for m in ("irem", "residual") for s in (0, 1) for sp in ("val", "test_16")
+            for k, acc in ((5, 0.4), (10, 0.8 if m == "irem" else 0.2))]
+    table = pd.DataFrame(rows)
+    val, acc = table[table.split == "val"], table[table.split == "test_16"]
+    cuts = pd.DataFrame([{"model": "shortcut: fewest-hops tree", "seed": 0, "split": "test_16", "graphs": 10,
+                          "pointer_accuracy": 0.5, "exact_match": 0.1}])
+    pointer = chosen_budget_table(acc, val, cuts, "pointer_accuracy")
+    assert list(pointer.index) == ["irem (10 steps)", "residual (5 steps)", "shortcut: fewest-hops tree"]
+    assert list(pointer.columns) == ["test_16 (10 graphs)"]
+    assert pointer.iloc[0, 0] == "80.0 ± 0.0" and pointer.iloc[2, 0] == "50.0"
+    exact = chosen_budget_table(acc, val, cuts)
+    assert exact.iloc[0, 0].startswith("40.0 [") and exact.iloc[2, 0].startswith("10.0 [")

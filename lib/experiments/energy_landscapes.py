@@ -18,6 +18,7 @@ from ..metrics import evaluate_predictions
 from ..presets import ROUTES
 from ..runs import evaluation_key
 from ..samplers import sample_split
+from ..solvers import shortcut_metrics
 from ..statistics import mean_ci
 from ..sweep import cached_map, run_sweep
 from ..widgets import SearchExplorer
@@ -205,16 +206,36 @@ def at_chosen_budgets(acc: pd.DataFrame, val: pd.DataFrame) -> pd.DataFrame:
     return acc[acc.model.map(budgets) == acc.iterations]
 
 
-def exact_match_table(acc: pd.DataFrame, val: pd.DataFrame) -> pd.DataFrame:
-    """Exact match at the budget chosen on validation, pooled over seeds × graphs with its 95%
-    Wilson interval: method (and its budget) × split, each column naming its graphs per seed."""
+def chosen_budget_table(acc: pd.DataFrame, val: pd.DataFrame, shortcuts: pd.DataFrame | None = None,
+                        metric: str = "exact_match") -> pd.DataFrame:
+    """Each method at its budget chosen on validation, beside the no-learning shortcuts: method ×
+    split, each column naming its graphs per seed. Exact match is pooled over seeds × graphs with
+    its 95% Wilson interval; pointer accuracy is the mean ± 95% CI half-width over seeds."""
     at = at_chosen_budgets(acc, val)
     budgets = selected_budgets(val)
-    cells = at.groupby(["model", "split"], sort=False).apply(
-        lambda d: pct_wilson(d.exact_match, d.graphs), include_groups=False).unstack("split")
-    cells.index = [f"{m} ({budgets[m]} steps)" for m in cells.index]
+    at = at.assign(model=at.model.map(lambda m: f"{m} ({budgets[m]} steps)"))
+    if shortcuts is not None:
+        at = pd.concat([at, shortcuts[shortcuts.split.isin(at.split)]], ignore_index=True)
+
+    def cell(d: pd.DataFrame) -> str:
+        if metric == "exact_match":
+            return pct_wilson(d.exact_match, d.graphs)
+        mean, half = mean_ci(100 * d[metric])
+        return f"{mean:.1f} ± {half:.1f}" if len(d) > 1 else f"{mean:.1f}"
+
+    cells = at.groupby(["model", "split"], sort=False)[[metric, "graphs"]].apply(cell).unstack("split")
     graphs = at.groupby("split").graphs.first()
+    cells = cells.loc[list(dict.fromkeys(at.model))]
     return cells[list(dict.fromkeys(at.split))].rename(columns=lambda s: f"{s} ({graphs[s]} graphs)")
+
+
+def shortcut_results(cfg: EnergyStudyConfig) -> pd.DataFrame:
+    """The no-learning shortcuts (`lib.solvers.SHORTCUTS`) on the same graphs of every split."""
+    labels = {"min_hop": "shortcut: fewest-hops tree", "nearest": "shortcut: lightest in-edge"}
+    return pd.DataFrame([{"model": labels[name], "seed": 0, "split": split, "graphs": cfg.graphs,
+                          "pointer_accuracy": m["pointer_accuracy"], "exact_match": m["exact_match"]}
+                         for split in cfg.splits
+                         for name, m in shortcut_metrics(sample_split(split, cfg.graphs)).items()])
 
 
 def findings_rows(acc: pd.DataFrame, runs, val: pd.DataFrame) -> list[dict]:
