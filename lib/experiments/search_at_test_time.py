@@ -208,16 +208,16 @@ def pool_graphs(df: pd.DataFrame) -> pd.DataFrame:
 # -- compute-matched: FLOPs per graph ------------------------------------------------------------
 
 def search_step_flops(e_run, graphs) -> float:
-    """Counted FLOPs per graph of one backtracking gradient step (energy, gradient, trial)."""
+    """Counted FLOPs per graph of one backtracking gradient step as `lib.search.continuous` runs
+    it: the trial's energy and, where the trial is accepted, its gradient (counted always, so an
+    upper bound; a rejected trial skips the backward pass)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     model = e_run.model("cpu")
     batch = collate(graphs)
     y = target_candidate(batch, "distance").clone().requires_grad_(True)
     with FlopCounterMode(display=False) as counter:
-        model(batch, y).sum().backward()  # energy and its gradient (FlopCounterMode needs .backward)
-        with torch.no_grad():
-            model(batch, y.detach())  # the trial step
+        model(batch, y).sum().backward()  # FlopCounterMode needs .backward to count the gradient
     return counter.get_total_flops() / len(graphs)
 
 
