@@ -63,23 +63,14 @@ def _backtracking_descent(energy_fn: EnergyFn, y0: torch.Tensor, steps: int, lr:
     e, g = energy_and_grad(energy_fn, y)
     ys, es, acc = [y], [], []
     step = torch.full((e.numel(),), float(lr), dtype=y.dtype, device=y.device)
-    shape = (-1, *([1] * (y.dim() - 1)))
     for _ in range(steps):
-        prop = y - expand(step, groups).view(shape) * g
+        prop = y - expand(step, groups).view(-1, *([1] * (y.dim() - 1))) * g
         if project is not None:
             prop = project(prop)
-        with torch.enable_grad():  # callers may run under no_grad
-            trial = prop.detach().requires_grad_(True)
-            e_trial = energy_fn(trial)
-            total = e_trial.sum()
-        ok = e_trial.detach() <= e
         es.append(e)
-        acc.append(ok)
-        if bool(ok.any()):
-            (g_trial,) = torch.autograd.grad(total, trial)
-            keep = expand(ok, groups).view(shape)
-            y, g, e = torch.where(keep, prop, y), torch.where(keep, g_trial, g), torch.where(ok, e_trial.detach(), e)
+        y, e, g, ok = _trial(energy_fn, y, e, g, prop, groups)
         ys.append(y)
+        acc.append(ok)
         step = torch.where(ok, step * grow, step * 0.5)
     es.append(e)
     return Trajectory(ys, torch.stack(es), torch.stack(acc) if acc else None, groups=groups)
@@ -119,7 +110,6 @@ def annealed(energy_fns: Sequence[EnergyFn], y0: torch.Tensor, steps_per_level: 
     final_fn = energy_fns[-1]
     y = y0.detach()
     ys, es, acc, levels = [y], [_energy(final_fn, y)], [], []
-    shape = (-1, *([1] * (y.dim() - 1)))
     e = g = previous = None
     for level, (fn, lr) in enumerate(zip(energy_fns, lrs)):
         if steps_per_level and fn is not previous:  # a new landscape: the state's energy and gradient on it
@@ -129,15 +119,7 @@ def annealed(energy_fns: Sequence[EnergyFn], y0: torch.Tensor, steps_per_level: 
             prop = y - lr * g
             if project is not None:
                 prop = project(prop)
-            with torch.enable_grad():  # the trial's graph gives the next gradient if it is accepted
-                trial = prop.detach().requires_grad_(True)
-                e_trial = fn(trial)
-                total = e_trial.sum()
-            ok = e_trial.detach() <= e
-            if bool(ok.any()):
-                (g_trial,) = torch.autograd.grad(total, trial)
-                keep = expand(ok, groups).view(shape)
-                y, g, e = torch.where(keep, prop, y), torch.where(keep, g_trial, g), torch.where(ok, e_trial.detach(), e)
+            y, e, g, ok = _trial(fn, y, e, g, prop, groups)
             ys.append(y)
             es.append(e if fn is final_fn else _energy(final_fn, y))
             acc.append(ok)
@@ -159,6 +141,23 @@ def random_restarts(search: Callable[[torch.Tensor], Trajectory], init: Callable
     cands = [torch.stack([t.candidates[s] for t in trajs])[item_choice, items] for s in range(trajs[0].steps + 1)]
     energies = torch.stack([t.energies for t in trajs])[choice, :, torch.arange(choice.numel())].T  # [T + 1, B]
     return Trajectory(cands, energies, None, {"restart": choice, "best_energies": best_e}, groups)
+
+
+def _trial(energy_fn: EnergyFn, y, e, g, prop, groups):
+    """One trial step of a search that rejects uphill moves: the energy at ``prop`` with its graph
+    kept; where it is not above ``e``, that element moves to ``prop`` and takes the trial's energy
+    and gradient (one backward pass for the batch; none when every trial is rejected, since a
+    rejected element's state, hence its gradient, is unchanged). Returns (y, e, g, accepted)."""
+    with torch.enable_grad():  # callers may run under no_grad
+        trial = prop.detach().requires_grad_(True)
+        e_trial = energy_fn(trial)
+        total = e_trial.sum()
+    ok = e_trial.detach() <= e
+    if bool(ok.any()):
+        (g_trial,) = torch.autograd.grad(total, trial)
+        keep = expand(ok, groups).view(-1, *([1] * (y.dim() - 1)))
+        y, e, g = torch.where(keep, prop, y), torch.where(ok, e_trial.detach(), e), torch.where(keep, g_trial, g)
+    return y, e, g, ok
 
 
 def _energy(fn: EnergyFn, y: torch.Tensor) -> torch.Tensor:
