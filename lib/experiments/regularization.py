@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -208,4 +209,36 @@ def iteration_curves(runs: dict[str, list], cfg: RegularizationConfig) -> pd.Dat
                                  "looped": True, "trained_iterations": 6})
     for row, m in zip(rows, evaluate_many(requests, cfg.workers, "regularization: iteration curves")):
         row.update(pointer_accuracy=m["pointer_accuracy"], exact_match=m["exact_match"])
+    return pd.DataFrame(rows)
+
+
+def compute_matched(results: pd.DataFrame, iters: pd.DataFrame, runs: dict[str, list], cfg: RegularizationConfig,
+                    configs: tuple[str, ...] = ("tied", "untied", "untied shallow"),
+                    flop_graphs: int = 16) -> pd.DataFrame:
+    """Pointer accuracy against counted FLOPs per graph, per split: the tied model at each
+    test-time iteration count (from ``iters``) and the other ``configs`` (untied) at their
+    depth (from ``results``), on the same graphs; FLOPs are counted on the split's first ``flop_graphs``
+    graphs (they depend on the architecture and the graph, not on the weights), and the exact
+    Dijkstra's heap work is its operation count E + n log2 n, a reference in other units."""
+    rows = []
+    for split in (ID_SPLIT, *cfg.ood_splits):
+        graphs = sample_split(split, flop_graphs)
+        edges = sum(len(g.senders) for g in graphs) / len(graphs)
+        n = sum(g.num_nodes for g in graphs) / len(graphs)
+        rows.append({"config": "Dijkstra (operations)", "split": split, "iterations": None, "seed": -1,
+                     "parameters": 0, "flops": edges + n * np.log2(n), "pointer_accuracy": 1.0})
+        col = "id_acc" if split == ID_SPLIT else f"ood:{split}_acc"
+        for name in dict.fromkeys(configs):  # the best regularized setting may be the plain one
+            model = runs[name][0].model(cfg.device)
+            params = int(runs[name][0].metrics["parameters"])
+            if name == "tied":
+                d = iters[(iters.model == name) & (iters.split == split)]
+                flops = {k: flops_per_graph(model, graphs, iterations=k) for k in sorted(set(d.iterations))}
+                rows += [{"config": name, "split": split, "iterations": int(r.iterations), "seed": int(r.seed),
+                          "parameters": params, "flops": flops[r.iterations], "pointer_accuracy": r.pointer_accuracy}
+                         for r in d.itertuples()]
+            else:
+                d, flops = results[results.config == name], flops_per_graph(model, graphs)
+                rows += [{"config": name, "split": split, "iterations": None, "seed": int(s), "parameters": params,
+                          "flops": flops, "pointer_accuracy": a} for s, a in zip(d.seed, d[col])]
     return pd.DataFrame(rows)

@@ -10,5 +10,5 @@ from .task import plot_distribution_shift, plot_sampler_vs_reference, plot_time_
 from .generalization import plot_accuracy_vs_depth, plot_accuracy_vs_iterations, plot_accuracy_vs_size, plot_cost_vs_iterations, plot_grouped_bars, plot_hop_depth, plot_learning_curves
 from .recurrence import plot_iterations_vs_depth, plot_state_drift
 from .decisive import plot_exact_vs_flops, plot_exact_vs_n, plot_flops_vs_n, plot_rounds_vs_depth, plot_seconds_vs_n
-from .regularization import plot_ood_vs, plot_regularizer_strength
+from .regularization import plot_accuracy_vs_flops, plot_ood_vs, plot_regularizer_strength
 from .energy import plot_asymmetry, plot_compute_matched, plot_energy_slices, plot_energy_vs_error

@@ -50,3 +50,40 @@ def plot_ood_vs(results, xs=(("param_norm", "parameter norm"), ("sharpness", "sh
                                    bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
+
+
+def plot_accuracy_vs_flops(points, metric: str = "pointer_accuracy", ylabel: str = "pointer accuracy") -> Figure:
+    """One panel per split: the metric against counted FLOPs per graph (log), mean ± std over
+    seeds; the tied model as a line over its test-time iterations, each untied model as a point
+    at its fixed depth, and the exact Dijkstra's operation count as a dotted line."""
+    splits = list(dict.fromkeys(points.split))
+    fig, axes = plt.subplots(1, len(splits), figsize=(3.6 * len(splits), 3.8), squeeze=False, sharey=True)
+    configs = [c for c in dict.fromkeys(points.config) if not c.startswith("Dijkstra")]
+    for ax, split in zip(axes[0], splits):
+        d = points[points.split == split]
+        for i, name in enumerate(configs):
+            dc = d[d.config == name]
+            g = dc.groupby("flops")[metric]
+            mean, std = g.mean(), g.std(ddof=1).fillna(0.0)
+            params = int(dc.parameters.iloc[0])
+            label = f"{name} ({params / 1e3:.0f}k params)"
+            if dc.iterations.notna().any():
+                ax.errorbar(mean.index, mean.values, yerr=std.values, marker="o", capsize=3, color=PALETTE[i],
+                            label=label + ", T = " + ", ".join(str(int(t)) for t in sorted(set(dc.iterations))))
+            else:
+                ax.errorbar(mean.index, mean.values, yerr=std.values, marker="s", ms=7, capsize=3, ls="none",
+                            color=PALETTE[i], label=label)
+        dij = d[d.config.str.startswith("Dijkstra")]
+        if len(dij):
+            ax.axvline(float(dij.flops.iloc[0]), color="black", ls=":", lw=1.2,
+                       label="exact Dijkstra: E + n log2 n operations")
+        ax.set_xscale("log")
+        ax.set_xlabel("counted FLOPs per graph")
+        ax.set_title(split, fontsize=10)
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][0].set_ylim(0, 1.02)
+    axes[0][-1].legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle("Compute-matched: accuracy against FLOPs per graph on the same graphs (mean ± std over seeds)",
+                 fontsize=11)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,33 @@
+"""Notebook 03's compute-matched comparison: every model on one FLOPs axis, on the same graphs."""
+
+import numpy as np
+import pandas as pd
+
+from lib.experiments import regularization
+from lib.models.train import train
+
+
+def test_tied_and_untied_models_share_one_flops_axis_with_dijkstra_beside(one_thread):
+    cfg = regularization.PROFILES["smoke"]
+    confs = regularization.configurations(cfg)
+    runs = {name: [train(confs[name], progress=False)] for name in ("tied", "untied shallow")}
+    splits = (regularization.ID_SPLIT, *cfg.ood_splits)
+    iters = pd.DataFrame([{"model": "tied", "seed": 0, "split": s, "iterations": k, "pointer_accuracy": 0.1 * k}
+                          for s in splits for k in (1, 2, 4)])
+    results = pd.DataFrame([{"config": "untied shallow", "seed": 0, "id_acc": 0.5,
+                             **{f"ood:{s}_acc": 0.25 for s in cfg.ood_splits}}])
+    pts = regularization.compute_matched(results, iters, runs, cfg, configs=("tied", "untied shallow"), flop_graphs=2)
+    assert set(pts.split) == set(splits)
+    for split in splits:
+        d = pts[pts.split == split]
+        tied = d[d.config == "tied"].sort_values("iterations")
+        steps = np.diff(tied.flops.to_numpy())
+        assert (steps > 0).all()  # each iteration costs FLOPs: one more round of the shared block
+        assert np.isclose(steps[1], 2 * steps[0])  # ... the same amount per round (T = 1, 2, 4)
+        assert list(tied.pointer_accuracy) == [0.1, 0.2, 0.4]
+        untied = d[d.config == "untied shallow"]
+        assert len(untied) == 1 and untied.pointer_accuracy.iloc[0] == (0.5 if split == regularization.ID_SPLIT
+                                                                         else 0.25)
+        assert (tied.parameters == runs["tied"][0].metrics["parameters"]).all()
+        dijkstra = d[d.config.str.startswith("Dijkstra")]
+        assert len(dijkstra) == 1 and 0 < dijkstra.flops.iloc[0] < tied.flops.min()
