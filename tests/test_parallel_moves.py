@@ -87,3 +87,64 @@ def test_the_search_benchmark_prints_a_row_per_split(capsys):
     assert {"exact checker ms/graph/round", "verifier_aligned ms/graph/round", "verifier_generic ms/graph/round",
             "Dijkstra ms/graph (whole run)"} <= set(rows[0])
     assert "test_16" in capsys.readouterr().out
+
+
+def _reference_descent(verifier, b, y0, tol=1e-5):
+    """The search as first written: every round rescores every option in full (no `RowCache`)."""
+    from lib.search.parallel_moves import best_options
+    cap = b.sizes.clone()
+    y, rounds = y0.clone(), torch.zeros(b.num_graphs, dtype=torch.long)
+    active, energies = cap > 0, []
+    with torch.no_grad():
+        current = verifier.node_terms(b, y)
+        energies.append(torch.zeros(b.num_graphs).index_add(0, b.node_graph, current))
+        while bool(active.any()):
+            _, value, term = best_options(verifier, b, y)
+            move = (term < current - tol) & active[b.node_graph]
+            moved = torch.zeros(b.num_graphs, dtype=torch.long).index_add(0, b.node_graph, move.long()) > 0
+            if not bool(moved.any()):
+                break
+            y = torch.where(move, value, y)
+            rounds += moved.long()
+            active &= moved & (rounds < cap)
+            current = verifier.node_terms(b, y)
+            energies.append(torch.zeros(b.num_graphs).index_add(0, b.node_graph, current))
+        best, _, _ = best_options(verifier, b, y)
+    return y, torch.where(b.is_source > 0, torch.arange(b.num_nodes), b.cand_src[best]), rounds, energies
+
+
+def _bits(t):
+    return t.view(torch.int32) if t.dtype == torch.float32 else t
+
+
+@pytest.mark.parametrize("kind", ["aligned", "generic_max", "generic_sum"])
+def test_the_row_cache_leaves_every_output_bit_identical(kind):
+    from lib.verifier.generic_verifier import GenericVerifier, GenericVerifierConfig
+    from lib.verifier.min_plus_verifier import MinPlusVerifier, MinPlusVerifierConfig
+    torch.manual_seed(0)
+    verifier = (MinPlusVerifier(MinPlusVerifierConfig(hidden=16)) if kind == "aligned" else
+                GenericVerifier(GenericVerifierConfig(hidden=80, aggregation=kind.split("_")[1])))
+    graphs = sample_split("test_16", 9) + sample_split("maze_dfs_side4", 2) + [_path(37)]
+    b = collate(graphs, with_targets=False)
+    for start in ("far", "random"):
+        y0 = start_candidate(b, start, torch.Generator().manual_seed(1))
+        found = parallel_descent(verifier, b, y0)
+        y, parent, rounds, energies = _reference_descent(verifier, b, y0)
+        assert torch.equal(_bits(found.y), _bits(y)) and torch.equal(found.parent, parent)
+        assert torch.equal(found.rounds, rounds) and len(found.energies) == len(energies)
+        assert all(torch.equal(_bits(a), _bits(e)) for a, e in zip(found.energies, energies))
+
+
+def test_a_row_cache_rerun_matches_a_full_run_bit_for_bit():
+    from lib.search.parallel_moves import RowCache
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(83, 80), torch.nn.SiLU(), torch.nn.Linear(80, 80), torch.nn.SiLU())
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for n in (129, 200, 1001, 4096, 5003):
+            cache, x = RowCache(), torch.randn(n, 83, generator=gen)
+            cache("net", net, x)
+            for changes in (0, 1, 3, 31, 33, n // 3):
+                x = x.clone()
+                x[torch.randperm(n, generator=gen)[:changes]] = torch.randn(changes, 83, generator=gen)
+                assert torch.equal(_bits(cache("net", net, x)), _bits(net(x)))

@@ -53,10 +53,54 @@ def option_values(batch: GraphBatch, y: torch.Tensor) -> torch.Tensor:
     return torch.where(batch.cand_is_self > 0, own[batch.cand_dst], y[batch.cand_src] + batch.cand_weight)
 
 
-def best_options(verifier, batch: GraphBatch, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+class RowCache:
+    """The ``rows`` of `Verifier.option_terms` for a search, one per call site: keeps each network's
+    last input and output and reruns it only on the rows whose input bits changed (between rounds,
+    only the nodes near a move). The output is bit-identical to a full run: the rerun rows go in a
+    layout that ends with the full input's last ``BLOCK`` rows and has as many rows modulo ``BLOCK``,
+    so the elementwise kernels' scalar tails fall on the same entries, and matrix products see
+    at least ``BLOCK`` rows (BLAS rounds differently only for 1 to 3). A returned output stays
+    valid until the next call with the same name. That layout was verified bit for bit on
+    AVX-512 CPU kernels only (`tests/test_parallel_moves.py`); on any other device or CPU the
+    cache runs the whole network every time."""
+
+    BLOCK = 32  # a multiple of the widest vector step in floats (AVX-512: 2 x 16)
+    VERIFIED = "AVX512"  # the CPU capability on which partial reruns were checked to be exact
+
+    def __init__(self):
+        self.seen: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def __call__(self, name: str, net, x: torch.Tensor) -> torch.Tensor:
+        old = self.seen.get(name)
+        n, block = len(x), self.BLOCK
+        exact = x.device.type == "cpu" and torch.backends.cpu.get_cpu_capability() == self.VERIFIED
+        if not exact or old is None or old[0].shape != x.shape or n <= 4 * block:
+            out = net(x)
+        else:
+            out = old[1]
+            changed = (_bits(x) != _bits(old[0])).view(torch.uint8).amax(1) > 0  # faster than any(1)
+            if bool(changed.any()):
+                rows = changed[:n - block].nonzero().squeeze(1)
+                if len(rows) > n // 2:
+                    out = net(x)
+                else:
+                    pad = rows.new_full(((n - len(rows) - block) % block,), n - block)
+                    fresh = net(x[torch.cat([rows, pad, torch.arange(n - block, n, device=x.device)])])
+                    out[rows] = fresh[:len(rows)]
+                    out[n - block:] = fresh[-block:]
+        self.seen[name] = (x, out)
+        return out
+
+
+def _bits(x: torch.Tensor) -> torch.Tensor:
+    return x.view({2: torch.int16, 4: torch.int32, 8: torch.int64}[x.element_size()])
+
+
+def best_options(verifier, batch: GraphBatch, y: torch.Tensor,
+                 rows: RowCache | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Each node's best option under the verifier: (option index [N], its value [N], its term [N])."""
     values = option_values(batch, y)
-    terms = verifier.option_terms(batch, y, batch.cand_dst, values)
+    terms = verifier.option_terms(batch, y, batch.cand_dst, values, rows)
     # on a tie, keep the value the node already has; among those, prefer the node itself
     # (an unreached node's parents offer inf too, yet its pointer is itself)
     penalty = TIE * (values != y[batch.cand_dst]).float() + 0.5 * TIE * (1 - batch.cand_is_self)
@@ -78,25 +122,28 @@ def parallel_descent(verifier, batch: GraphBatch, y0: torch.Tensor, cap: torch.T
     rounds = torch.zeros(batch.num_graphs, dtype=torch.long, device=batch.device)
     active = cap > 0
     settled = torch.zeros_like(active)
-    current = verifier.node_terms(batch, y)  # each node's term now; the energies sum them per graph
+    option_rows, node_rows = RowCache(), RowCache()  # rerun the networks only where inputs changed
+    current = verifier.node_terms(batch, y, node_rows)  # each node's term now; the energies sum them per graph
     energies = [_per_graph(batch, current)]
     states = [y.clone()] if record else []
+    best = None  # the best options at the current y, once scored
     while bool(active.any()):
-        _, value, term = best_options(verifier, batch, y)
+        best, value, term = best_options(verifier, batch, y, option_rows)
         move = (term < current - tol) & active[batch.node_graph]
         moved = torch.zeros(batch.num_graphs, dtype=torch.long, device=y.device).index_add(
             0, batch.node_graph, move.long()) > 0
         settled |= active & ~moved
         if not bool(moved.any()):
             break
-        y = torch.where(move, value, y)
+        y, best = torch.where(move, value, y), None
         rounds += moved.long()
         active &= moved & (rounds < cap)
-        current = verifier.node_terms(batch, y)
+        current = verifier.node_terms(batch, y, node_rows)
         energies.append(_per_graph(batch, current))
         if record:
             states.append(y.clone())
-    best, _, _ = best_options(verifier, batch, y)
+    if best is None:
+        best, _, _ = best_options(verifier, batch, y, option_rows)
     nodes = torch.arange(batch.num_nodes, device=y.device)
     parent = torch.where(batch.is_source > 0, nodes, batch.cand_src[best])
     return MoveSearch(y, parent, rounds, settled, energies, states)
@@ -106,4 +153,4 @@ def _per_graph(batch: GraphBatch, terms: torch.Tensor) -> torch.Tensor:
     return torch.zeros(batch.num_graphs, device=terms.device).index_add(0, batch.node_graph, terms)
 
 
-__all__ = ["STARTS", "MoveSearch", "best_options", "option_values", "parallel_descent", "start_candidate"]
+__all__ = ["STARTS", "MoveSearch", "RowCache", "best_options", "option_values", "parallel_descent", "start_candidate"]

@@ -21,13 +21,16 @@ class Verifier(nn.Module):
     ACCEPT = float(torch.log(torch.tensor(2.0)))
 
     def option_terms(self, batch: GraphBatch, y: torch.Tensor, nodes: torch.Tensor,
-                     values: torch.Tensor) -> torch.Tensor:
-        """[K] term of node ``nodes[k]`` if its value were ``values[k]``, every other node at ``y``."""
+                     values: torch.Tensor, rows=None) -> torch.Tensor:
+        """[K] term of node ``nodes[k]`` if its value were ``values[k]``, every other node at ``y``.
+
+        ``rows(name, net, x)`` runs a row-wise network ``net`` on ``x`` (default: ``net(x)``); the
+        search passes a `lib.search.parallel_moves.RowCache`, which reruns only the rows that changed."""
         raise NotImplementedError
 
-    def node_terms(self, batch: GraphBatch, y: torch.Tensor) -> torch.Tensor:
+    def node_terms(self, batch: GraphBatch, y: torch.Tensor, rows=None) -> torch.Tensor:
         """[N] each node's term at the candidate ``y``."""
-        return self.option_terms(batch, y, torch.arange(batch.num_nodes, device=y.device), y)
+        return self.option_terms(batch, y, torch.arange(batch.num_nodes, device=y.device), y, rows)
 
     def forward(self, batch: GraphBatch, y: torch.Tensor) -> torch.Tensor:
         """[B] energy of each graph's candidate."""
@@ -49,6 +52,11 @@ def in_edge_pairs(batch: GraphBatch, nodes: torch.Tensor) -> tuple[torch.Tensor,
     first = torch.cumsum(k_deg, 0) - k_deg
     within = torch.arange(len(opt), device=nodes.device) - first[opt]
     return opt, start[nodes][opt] + within
+
+
+def run_rows(name: str, net, x: torch.Tensor) -> torch.Tensor:
+    """The default ``rows`` of `Verifier.option_terms`: run the network on every row."""
+    return net(x)
 
 
 #: Stand-in for an infinite distance inside the networks (masked wherever it would be used).

@@ -19,7 +19,7 @@ MISMATCH = 1e6  # a node unreached while offered a path, or reached without one
 class ExactChecker(Verifier):
     ACCEPT = 1e-3  # tolerance on the summed absolute residual (float32 sums of weights)
 
-    def option_terms(self, batch, y, nodes, values):
+    def option_terms(self, batch, y, nodes, values, rows=None):  # no network: ``rows`` is unused
         a = torch.full_like(y, float("inf")).scatter_reduce(
             0, batch.receivers, y[batch.senders] + batch.weights, "amin")[nodes]
         fin_v, fin_a = torch.isfinite(values), torch.isfinite(a)

@@ -18,7 +18,7 @@ from torch import nn
 
 from ..models.base import mlp
 from ..models.gnn import AGGREGATIONS, aggregate
-from .base import Verifier, finite, in_edge_pairs, reached
+from .base import Verifier, finite, in_edge_pairs, reached, run_rows
 
 
 @dataclass
@@ -40,13 +40,14 @@ class GenericVerifier(Verifier):
         self.message = mlp([4, cfg.hidden, cfg.hidden], act=nn.SiLU)
         self.term = mlp([3 + cfg.hidden, cfg.hidden, cfg.hidden, 1], act=nn.SiLU)
 
-    def option_terms(self, batch, y, nodes, values):
+    def option_terms(self, batch, y, nodes, values, rows=None):
+        rows = rows or run_rows
         opt, edge = in_edge_pairs(batch, nodes)
         ys, v = y[batch.senders[edge]], values[opt]
         both = reached(ys) * reached(v)
         diff = torch.where(both > 0, finite(ys) - finite(v), torch.zeros_like(ys))
-        m = self.message(torch.stack([diff, reached(ys), reached(v), batch.weights[edge]], 1))
+        m = rows("message", self.message, torch.stack([diff, reached(ys), reached(v), batch.weights[edge]], 1))
         agg = aggregate(m, opt, len(nodes), self.cfg.aggregation)
         src = batch.is_source[nodes]
         x = torch.cat([torch.stack([src, src * finite(values), reached(values)], 1), agg], 1)
-        return F.softplus(self.term(x).squeeze(1))
+        return F.softplus(self.term[-1](rows("term", self.term[:-1], x)).squeeze(1))

@@ -22,7 +22,7 @@ from torch import nn
 
 from ..batching import GraphBatch
 from ..models.base import mlp
-from .base import FAR, Verifier, finite, reached, symlog
+from .base import FAR, Verifier, finite, reached, run_rows, symlog
 
 
 @dataclass
@@ -41,20 +41,22 @@ class MinPlusVerifier(Verifier):
         self.cost = mlp([1, cfg.hidden, cfg.hidden], act=nn.SiLU)
         self.term = mlp([4 + cfg.hidden, cfg.hidden, cfg.hidden, 1], act=nn.SiLU)
 
-    def best_offers(self, batch: GraphBatch, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def best_offers(self, batch: GraphBatch, y: torch.Tensor, rows=None) -> tuple[torch.Tensor, torch.Tensor]:
         """([N, hidden] min over reached in-neighbours of y_u + phi(w_uv), [N] 1 where there is one)."""
-        offers = finite(y, FAR)[batch.senders].unsqueeze(1) + self.cost(batch.weights.unsqueeze(1))
+        rows = rows or run_rows
+        offers = finite(y, FAR)[batch.senders].unsqueeze(1) + rows("cost", self.cost, batch.weights.unsqueeze(1))
         out = torch.full((batch.num_nodes, self.cfg.hidden), FAR, dtype=offers.dtype, device=y.device)
         out = out.scatter_reduce(0, batch.receivers.unsqueeze(1).expand_as(offers), offers, "amin")
         offered = torch.zeros(batch.num_nodes, device=y.device).index_add(
             0, batch.receivers, reached(y)[batch.senders]).clamp(max=1.0)
         return out, offered
 
-    def option_terms(self, batch, y, nodes, values):
-        a, offered = self.best_offers(batch, y)
+    def option_terms(self, batch, y, nodes, values, rows=None):
+        rows = rows or run_rows
+        a, offered = self.best_offers(batch, y, rows)
         src = batch.is_source[nodes]
         a, offered, is_reached = a[nodes], offered[nodes] * (1 - src), reached(values)
         both = (offered * is_reached).unsqueeze(1) > 0
         slack = symlog(torch.where(both, a - finite(values).unsqueeze(1), torch.zeros_like(a)))
         x = torch.cat([torch.stack([src, src * finite(values), is_reached, offered], 1), slack], 1)
-        return F.softplus(self.term(x).squeeze(1))
+        return F.softplus(self.term[-1](rows("term", self.term[:-1], x)).squeeze(1))
