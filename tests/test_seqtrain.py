@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -151,16 +152,27 @@ def test_code_execution_metrics_of_a_perfect_model_are_one():
 def test_experiment_smoke_profile_end_to_end(tmp_path, monkeypatch):
     """The functions notebook 02 calls, on the smoke profile (seconds)."""
     from lib.experiments import config_for
+    from lib.experiments import code_execution_study as C
     from lib.experiments import sequence_models as S
 
     monkeypatch.setenv("LAB_RUNS_DIR", str(tmp_path / "runs"))
     cfg = config_for(S.PROFILES, "smoke")
     code, trace = S.train_code_execution(cfg), S.train_trace(cfg)
-    assert [r.config.model_args["layers"] for r in code] == [4, 8]
-    table = S.code_execution_table(S.code_execution_results(code, cfg), cfg)
-    assert list(table["paper (%)"])[:2] == [99.1, 33.7]
+    assert [r.config.model_args["layers"] for r in code] == [4, 8, 8]
+    assert [S.label(r) for r in code] == [C.FEEDBACK, C.TRANSFORMER, C.TRANSFORMER + " + dropout 0.1"]
+    results = C.results(code, cfg)
+    assert list(dict.fromkeys(results.test)) == [c for c, _, _ in C.tests(cfg)]
+    unseen = results[results.test.str.contains("unseen")]
+    assert (unseen.programs <= results[results.test.str.contains("training length")].programs.to_numpy()).all()
+    assert results.print_accuracy.between(0, 1).all() and (results.programs > 0).all()
+    table = C.table(results, C.baselines(cfg), cfg)
     assert [i for i in table.index if i.startswith("no learning")] == [
         "no learning: most frequent value", "no learning: last assignment", "no learning: every if taken"]
+    assert list(table.columns) == ["seeds", "4 statements (training length)", "4 statements, unseen in training",
+                                   "8 statements (OOD)"]
+    assert C.best_regularized(results) == C.TRANSFORMER + " + dropout 0.1"
+    assert "Inconclusive" in C.conclusion(results, cfg).splitlines()[-1]  # three optimizer steps learn nothing
+    assert 0 <= C.shared_programs(cfg) <= 1
     results = S.trace_results(trace, cfg)
     assert set(results.split) == set(cfg.trace_splits) and results.pointer_accuracy.between(0, 1).all()
     ptr = S.trace_table(results, "pointer_accuracy", cfg)
@@ -172,3 +184,47 @@ def test_experiment_smoke_profile_end_to_end(tmp_path, monkeypatch):
     assert len(S.memory_layer_weights(code + trace)) == 2
     # re-running loads every run from the cache
     assert [r.path for r in S.train_code_execution(cfg)] == [r.path for r in code]
+
+
+def _code_results(ood: dict[str, list[float]], ind: float = 0.97) -> pd.DataFrame:
+    """Synthetic code-execution results: per model, OOD print accuracy per seed (two OOD lengths)."""
+    rows = []
+    for model, values in ood.items():
+        for seed, v in enumerate(values):
+            val = 0.97 if "dropout 0.1" in model else 0.96
+            rows += [{"model": model, "seed": seed, "test": t, "ood": False, "print_accuracy": ind,
+                      "val_print_accuracy": val} for t in ("6 statements (training length)", "6 statements, unseen")]
+            rows += [{"model": model, "seed": seed, "test": f"{n} statements (OOD)", "ood": True, "print_accuracy": v,
+                      "val_print_accuracy": val} for n in (12, 24)]
+    return pd.DataFrame(rows)
+
+
+def test_code_execution_conclusion_follows_the_paired_numbers():
+    from lib.experiments import code_execution_study as C
+    from lib.experiments.sequence_models import PROFILES
+
+    cfg = PROFILES["full"]
+    ft, t = C.FEEDBACK, C.TRANSFORMER
+    reg1, reg2 = t + " + dropout 0.1", t + " + dropout 0.3"
+    base = {ft: [0.80, 0.82, 0.81], t: [0.60, 0.61, 0.63]}
+    survives = C.conclusion(_code_results({**base, reg1: [0.62, 0.60, 0.61], reg2: [0.9, 0.9, 0.9]}), cfg)
+    assert C.best_regularized(_code_results({**base, reg1: [0.6] * 3, reg2: [0.9] * 3})) == reg1  # on validation
+    assert "Refuted here" in survives and "3 seeds" in survives
+    vanishes = C.conclusion(_code_results({**base, reg1: [0.85, 0.78, 0.83]}), cfg)
+    assert vanishes.splitlines()[-1].startswith("Supported")
+    no_gain = C.conclusion(_code_results({ft: [0.60, 0.62, 0.61], t: [0.61, 0.60, 0.63], reg1: [0.6] * 3}), cfg)
+    assert "no significant OOD advantage" in no_gain
+    unlearned = C.conclusion(_code_results({ft: [0.8] * 3, t: [0.6] * 3}, ind=0.90), cfg)
+    assert "neither has learned" in unlearned and "Refuted" not in unlearned and "indicative only" in unlearned
+
+
+def test_each_seed_draws_its_own_training_programs():
+    from lib.sequence.code_execution import CodeExecutionTask
+
+    task = CodeExecutionTask(variables=1, statements=6, train_programs=20)
+    shared, own1, own2 = task.train_items(), task.train_items(seed_offset=1), task.train_items(seed_offset=2)
+    assert shared == task.train_items() and own1 == task.train_items(seed_offset=1)  # reproducible
+    assert own1 != own2 and own1 != shared
+    unseen = task.eval_items("unseen:1", 50)
+    assert unseen and all(p not in own1 for p in unseen)  # the held-out programs training draw 1 lacks
+    assert len(unseen) + sum(p in own1 for p in task.programs("test", 50)) == 50

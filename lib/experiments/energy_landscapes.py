@@ -39,7 +39,7 @@ class EnergyStudyConfig:
     splits: tuple[str, ...] = ("test_16", "test_64", "test_128", "maze_64")  # evaluation splits
     graphs: int = 256  # graphs per split, the same ones for every measure (validation included)
     auc_splits: tuple[str, ...] = ("test_16", "test_64", "test_128")  # splits for calibration
-    hard_generator: str = "looped_gnn"  # preset whose own outputs are the hard negatives (trained in 02)
+    hard_generator: str = "gnn_max"  # preset whose own outputs are the hard negatives (trained in 01)
     stop_steps: int = 10  # search budget behind the search-stop negatives (the inner steps of training)
     workers: int | None = None  # training processes (None: one per core)
     device: str = "auto"  # "auto", "cpu" or "cuda"

@@ -21,14 +21,14 @@ from . import preset_grid
 
 @dataclass(frozen=True)
 class LoopedConfig:
-    models: tuple[str, ...] = ("looped_gnn", "looped_transformer")  # looped presets
+    models: tuple[str, ...] = ("looped_gnn",)  # looped presets (the long profile adds looped_transformer)
     baseline: str = "gnn_max"  # the untied model of notebook 01 to compare with (fixed depth)
     seeds: tuple[int, ...] = (0, 1, 2)  # training seeds per model
     steps: int | None = None  # override the presets' optimizer steps (None: the preset's own)
     train_graphs: int | None = None  # override the training-set size (None: the preset's own)
     iterations: tuple[int, ...] = (1, 2, 4, 8, 16, 32)  # test-time iteration counts (trained at 8)
     splits: tuple[str, ...] = ("test_16", "test_64", "test_128", "maze_64")  # evaluation splits
-    eval_graphs: int = 64  # graphs per evaluation split
+    eval_graphs: int = 256  # graphs per evaluation split
     cost_graphs: int = 16  # graphs per size for the FLOPs and wall-time measurements
     cost_sizes: tuple[int, ...] = (64, 128)  # n for the cost measurements
     workers: int | None = None  # training processes (None: one per core)
@@ -40,6 +40,7 @@ class LoopedConfig:
 
 PROFILES = {
     "full": LoopedConfig(),
+    "long": LoopedConfig(models=("looped_gnn", "looped_transformer")),
     "smoke": LoopedConfig(seeds=(0, 1), steps=12, train_graphs=64, iterations=(1, 4), splits=("test_16", "maze_64"),
                           eval_graphs=4, cost_graphs=2, cost_sizes=(64,), workers=1),
 }

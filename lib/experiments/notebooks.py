@@ -16,12 +16,13 @@ from . import (PROFILE_NAMES, baselines, config_for, decisive_search, energy_lan
 NOTEBOOK_EXPERIMENTS: dict[str, tuple[ModuleType, ...]] = {
     "00_the_task": (task_distribution,),
     "01_baselines": (baselines,),
-    "02_feedback_transformer": (sequence_models, looped_iterations, recurrent_extrapolation),
+    "02_feedback_transformer": (sequence_models, recurrent_extrapolation),
     "03_regularization": (regularization,),
     "04_energy_landscapes": (energy_landscapes,),
     "05_search_at_test_time": (decisive_search,),
     "06_distilled_energy_search": (search_at_test_time,),
     "07_dijkstra_as_a_trace": (sequence_models,),
+    "08_looped_iterations": (looped_iterations,),
 }
 
 #: Config fields a notebook sets on top of a module's profile (the notebook passes the same ones).
@@ -32,7 +33,7 @@ NOTEBOOK_OVERRIDES: dict[str, dict[ModuleType, dict]] = {
 
 #: Notebooks the full report leaves out to stay within its 90-minute cold budget on 2 cores:
 #: ``make report PROFILE=long`` (or naming them, ``NB=06``) runs them; the smoke profile always does.
-LONG_ONLY: tuple[str, ...] = ("06_distilled_energy_search", "07_dijkstra_as_a_trace")
+LONG_ONLY: tuple[str, ...] = ("06_distilled_energy_search", "07_dijkstra_as_a_trace", "08_looped_iterations")
 
 
 def in_report(stem: str, profile: str) -> bool:

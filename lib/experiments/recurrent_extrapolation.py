@@ -38,7 +38,7 @@ class RecurrentStudyConfig:
     multiples: tuple[int, ...] = (1, 4, 16)  # test-time iterations, in multiples of the training count
     curve_splits: tuple[str, ...] = ("val_short_paths", "maze_dfs_side8", "grid_side8", "salsa_delaunay_80",
                                      "maze_dfs_side16")  # splits for accuracy against iterations
-    curve_graphs: int = 64  # graphs per split for the curves
+    curve_graphs: int = 256  # graphs per split for the curves
     halt_splits: tuple[str, ...] = ("val_short_paths", "test_16", "test_64", "test_128", "maze_dfs_side16", "maze_dfs_side32", "grid_side16",
                                     "grid_side32", "salsa_er_160", "salsa_ws_160", "salsa_delaunay_160",
                                     "salsa_er_1600", "salsa_ws_1600", "salsa_delaunay_1600")  # run-until-settled

@@ -18,10 +18,8 @@ import torch
 from ..devices import resolve_device
 from ..findings import findings_row
 from ..metrics import Prediction, evaluate_predictions
-from ..published import FEEDBACK_CODE_EXECUTION
 from ..runs import RunCache
 from ..samplers import SPLITS, sample_split
-from ..sequence.code_execution import CodeExecutionTask, trivial_baselines
 from ..sequence.dijkstra_trace import TraceCoding, quantisation_ceiling
 from ..sequence.examples import collate
 from ..sequence.train import SeqTrainConfig, SequenceRun
@@ -42,11 +40,15 @@ class SequenceConfig:
     batch_size: int = 32  # sequences per optimizer step
     lr: float = 2e-3  # peak learning rate
     # -- code execution ----------------------------------------------------------------------
-    variables: int = 3  # program variables (the paper: 3 or 5)
-    statements: int = 16  # statements per program (the paper: 100)
-    train_programs: int = 2000  # fixed training set
-    code_steps: int = 300  # optimizer steps per code-execution run (curves plateau near 40% from ~300)
-    test_programs: int = 500  # held-out programs (split "test")
+    variables: int = 1  # program variables (the paper: 3 or 5; shrunk until the Transformer learns)
+    statements: int = 6  # statements per training program (the paper: 100)
+    train_programs: int = 50000  # training programs, each seed its own draw
+    code_steps: int = 800  # optimizer steps per code-execution run
+    code_batch_size: int = 128  # programs per step
+    code_lr: float = 3e-3  # peak learning rate on code execution
+    test_programs: int = 1000  # held-out programs per length (split "test")
+    ood_statements: tuple[int, ...] = (12, 24)  # longer test programs: out of distribution
+    regularizers: tuple[tuple[str, float], ...] = (("dropout", 0.1),)  # Transformer arms; best chosen on validation
     # -- Dijkstra trace ----------------------------------------------------------------------
     bins: int = 16  # weight quantisation bins
     train_graphs: int = 1000  # CLRS-style training graphs (split "train", n <= 16)
@@ -65,11 +67,19 @@ class SequenceConfig:
         return args if self.window is None else {**args, "window": self.window}
 
     def code_configs(self) -> list[SeqTrainConfig]:
+        """Both models, then the Transformer with each regularizer, every seed on its own programs."""
         task_args = {"variables": self.variables, "statements": self.statements, "train_programs": self.train_programs}
-        return [SeqTrainConfig(model=m, model_args=self._model_args(m), task="code_execution", task_args=task_args,
-                               seed=s, steps=self.code_steps, batch_size=self.batch_size, lr=self.lr,
-                               eval_every=max(1, self.code_steps // 8), label=f"code-{m}")
-                for m in MODELS for s in self.seeds]
+        arms = [(m, self._model_args(m), {}, m) for m in MODELS]
+        for name, value in self.regularizers:
+            if name not in ("dropout", "weight_decay"):
+                raise ValueError(f"unknown regularizer {name!r}; choose 'dropout' or 'weight_decay'")
+            args = self._model_args("decoder_transformer")
+            arms.append(("decoder_transformer", {**args, "dropout": value} if name == "dropout" else args,
+                         {} if name == "dropout" else {"weight_decay": value}, f"decoder_transformer + {name} {value:g}"))
+        return [SeqTrainConfig(model=m, model_args=args, task="code_execution", task_args=task_args, seed=s,
+                               own_data=True, steps=self.code_steps, batch_size=self.code_batch_size, lr=self.code_lr,
+                               eval_every=max(1, self.code_steps // 8), val_items=256, label=f"code-{name}", **extra)
+                for m, args, extra, name in arms for s in self.seeds]
 
     def trace_configs(self) -> list[SeqTrainConfig]:
         task_args = {"bins": self.bins, "train_graphs": self.train_graphs}
@@ -81,17 +91,21 @@ class SequenceConfig:
 
 PROFILES = {
     "full": SequenceConfig(),
-    "smoke": SequenceConfig(seeds=(0,), d_model=16, heads=2, batch_size=8, statements=6, train_programs=32,
-                            code_steps=3, test_programs=8, train_graphs=16, trace_steps=3,
+    "long": SequenceConfig(regularizers=(("dropout", 0.1), ("dropout", 0.3), ("weight_decay", 0.1))),
+    "smoke": SequenceConfig(seeds=(0,), d_model=16, heads=2, batch_size=8, statements=4, train_programs=32,
+                            code_steps=3, code_batch_size=8, test_programs=8, ood_statements=(8,), train_graphs=16, trace_steps=3,
                             trace_splits=("test_16", "test_32"), eval_graphs=2, cost_items=2, workers=1),
 }
 
 
 def label(run: SequenceRun) -> str:
-    """"Feedback Transformer (4 layers)" / "Transformer (8 layers)", as in the paper's table."""
-    layers = run.config.model_args.get("layers")
-    name = "Feedback Transformer" if run.config.model == "feedback_transformer" else "Transformer"
-    return f"{name} ({layers} layers)"
+    """"Feedback Transformer (4 layers)" / "Transformer (8 layers)", as in the paper's table, with
+    any regularizer ("Transformer (8 layers) + dropout 0.1")."""
+    cfg = run.config
+    name = "Feedback Transformer" if cfg.model == "feedback_transformer" else "Transformer"
+    regularizers = ([f"dropout {cfg.model_args['dropout']:g}"] if cfg.model_args.get("dropout") else []) + (
+        [f"weight decay {cfg.weight_decay:g}"] if cfg.weight_decay else [])
+    return " + ".join([f"{name} ({cfg.model_args.get('layers')} layers)", *regularizers])
 
 
 def training_configs(cfg: "SequenceConfig") -> list:
@@ -122,40 +136,6 @@ def train_trace(cfg: SequenceConfig) -> list[SequenceRun]:
 def _mean_std(series: pd.Series, scale: float = 100.0) -> str:
     sd = series.std(ddof=1) if len(series) > 1 else 0.0
     return f"{scale * series.mean():.1f} ± {scale * sd:.1f}"
-
-
-# -- code execution ------------------------------------------------------------------------------
-def code_execution_results(runs: list[SequenceRun], cfg: SequenceConfig) -> pd.DataFrame:
-    """Long table: one row per (model, seed) with accuracy on held-out programs."""
-    metrics = evaluate_many([(run, ("test", cfg.test_programs), {"device": cfg.device}) for run in runs], cfg.workers,
-                            "code execution: held-out programs")
-    return pd.DataFrame([{"model": label(run), "seed": run.config.seed, "print_accuracy": m["print_accuracy"],
-                          "program_accuracy": m["program_accuracy"], "parameters": run.metrics["parameters"]}
-                         for run, m in zip(runs, metrics)])
-
-
-def code_execution_table(results: pd.DataFrame, cfg: SequenceConfig) -> pd.DataFrame:
-    """Ours (mean ± std over seeds, %) next to the paper's figure for the same model pair, and
-    three no-learning answers on the same test programs (`trivial_baselines`): what a model must
-    beat to have learned to execute anything."""
-    paper = FEEDBACK_CODE_EXECUTION.get(cfg.variables, {})
-    rows = []
-    for model, g in results.groupby("model", sort=False):
-        rows.append({"model": model, "seeds": len(g), "parameters": int(g.parameters.iloc[0]),
-                     "print accuracy (%)": _mean_std(g.print_accuracy),
-                     "whole-program accuracy (%)": _mean_std(g.program_accuracy),
-                     "paper (%)": paper.get(model, float("nan"))})
-    task = CodeExecutionTask(variables=cfg.variables, statements=cfg.statements, train_programs=cfg.train_programs)
-    baselines = trivial_baselines(task.programs("test", cfg.test_programs), task.train_items())
-    for name, accuracy in baselines.items():
-        rows.append({"model": f"no learning: {name}", "seeds": "—", "parameters": "—",
-                     "print accuracy (%)": f"{100 * accuracy:.1f}", "whole-program accuracy (%)": "—",
-                     "paper (%)": "—"})
-    table = pd.DataFrame(rows).set_index("model").fillna("—")
-    table.attrs["setting"] = (f"ours: {cfg.variables} variables, {cfg.statements} statements, width {cfg.d_model}, "
-                              f"{cfg.code_steps} steps x {cfg.batch_size}; paper: 100 statements, width 256, "
-                              "50k steps x 512")
-    return table
 
 
 # -- Dijkstra trace ------------------------------------------------------------------------------
@@ -269,8 +249,7 @@ def memory_layer_weights(runs: list[SequenceRun]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["SequenceConfig", "PROFILES", "train_all", "train_code_execution", "train_trace", "code_execution_results",
-           "code_execution_table", "trace_results", "trace_table", "cost_table", "learning_curves",
+__all__ = ["SequenceConfig", "PROFILES", "train_all", "train_code_execution", "train_trace", "trace_results", "trace_table", "cost_table", "learning_curves",
            "memory_layer_weights", "label"]
 
 

@@ -23,7 +23,14 @@ def plot_learning_curves(runs) -> Figure:
         c = r.metrics["curve"]
         for s, loss, acc in zip(c["step"], c["train_loss"], c["val_pointer_accuracy"]):
             rows.append({"model": r.config.label, "seed": r.config.seed, "step": s, "loss": loss, "acc": acc})
-    df = pd.DataFrame(rows)
+    return plot_training_curves(pd.DataFrame(rows), "training loss (pointer CE + distance)",
+                                "validation pointer accuracy (n = 16)")
+
+
+def plot_training_curves(df, loss_label: str = "training loss", acc_label: str = "validation accuracy",
+                         title: str = "Learning curves (mean ± std over seeds)") -> Figure:
+    """``df`` (model, seed, step, loss, acc): loss (log) and validation accuracy against step,
+    one line per model, mean ± std over seeds."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
     for i, model in enumerate(dict.fromkeys(df.model)):
         d = df[df.model == model]
@@ -32,12 +39,12 @@ def plot_learning_curves(runs) -> Figure:
             ax.plot(mean.index, mean.values, color=PALETTE[i % 10], label=model)
             ax.fill_between(mean.index, mean - std, mean + std, color=PALETTE[i % 10], alpha=0.15)
     axes[0].set_yscale("log")
-    axes[0].set_ylabel("training loss (pointer CE + distance)")
-    axes[1].set_ylabel("validation pointer accuracy (n = 16)")
+    axes[0].set_ylabel(loss_label)
+    axes[1].set_ylabel(acc_label)
     for ax in axes:
         ax.set_xlabel("optimizer step")
     axes[1].legend(fontsize=8, frameon=False)
-    fig.suptitle("Learning curves (mean ± std over seeds)", fontsize=11)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 

@@ -24,6 +24,7 @@ Deviations from the paper, all for a 2-core CPU budget:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -241,6 +242,14 @@ def trivial_baselines(programs: Sequence[Sequence[Statement]], train: Sequence[S
             "every if taken": score([_shortcut_prints(p, "conditions_hold") for p in programs])}
 
 
+@lru_cache(maxsize=8)
+def _draw(entropy: tuple, num: int, statements: int, variables: int) -> tuple:
+    """``num`` programs from one seed sequence, kept per process (a training draw is drawn once
+    for training, the unseen-program test and the baselines)."""
+    streams = np.random.SeedSequence(list(entropy)).spawn(num)
+    return tuple(tuple(generate_program(np.random.default_rng(s), statements, variables)) for s in streams)
+
+
 @dataclass(frozen=True)
 class CodeExecutionTask:
     """Task arguments (``SeqTrainConfig.task_args``) and the task's data and metrics."""
@@ -257,17 +266,23 @@ class CodeExecutionTask:
     vocab_size = len(VOCAB)
     pad = PAD
 
-    def programs(self, split: str, num: int) -> list[list[Statement]]:
-        """``num`` programs of a named split; program i depends only on the split seed and i."""
+    def programs(self, split: str, num: int, seed_offset: int = 0) -> list[list[Statement]]:
+        """``num`` programs of a named split; program i depends only on the split seed, the
+        ``seed_offset`` (0: the split's shared draw; k > 0: an independent draw k) and i."""
         if split not in SPLIT_SEEDS:
             raise KeyError(f"unknown code-execution split {split!r}; choose from {sorted(SPLIT_SEEDS)}")
-        streams = np.random.SeedSequence([SPLIT_SEEDS[split], self.variables, self.statements]).spawn(num)
-        return [generate_program(np.random.default_rng(s), self.statements, self.variables) for s in streams]
+        entropy = (SPLIT_SEEDS[split], self.variables, self.statements) + ((seed_offset,) if seed_offset else ())
+        return [list(p) for p in _draw(entropy, num, self.statements, self.variables)]
 
-    def train_items(self, num: int | None = None):
-        return self.programs("train", num or self.train_programs)
+    def train_items(self, num: int | None = None, seed_offset: int = 0):
+        return self.programs("train", num or self.train_programs, seed_offset)
 
     def eval_items(self, split: str, num: int):
+        """``num`` programs of ``split``; ``"unseen:k"`` keeps those of the first ``num`` test
+        programs that are absent from training draw k (`train_items`, ``seed_offset=k``)."""
+        if split.startswith("unseen:"):
+            seen = {tuple(p) for p in self.train_items(seed_offset=int(split.split(":", 1)[1]))}
+            return [p for p in self.programs("test", num) if tuple(p) not in seen]
         return self.programs(split, num)
 
     def length(self, program) -> int:
@@ -286,7 +301,7 @@ class CodeExecutionTask:
         per_program = [bool(h.all()) for h in hits if len(h)]  # programs that print something
         return {"print_accuracy": correct / total if total else float("nan"), "prints": total,
                 "program_accuracy": float(np.mean(per_program)) if per_program else float("nan"),
-                "num_programs": len(programs)}
+                "scored_programs": len(per_program), "num_programs": len(programs)}
 
 
 __all__ = ["CodeExecutionTask", "generate_program", "trivial_baselines", "interpret", "run", "make_example", "program_tokens", "encode",

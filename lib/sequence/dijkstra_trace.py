@@ -194,8 +194,8 @@ class DijkstraTraceTask:
 
     pad = PAD
 
-    def train_items(self, num: int | None = None) -> list[Graph]:
-        return sample_split(self.train_split, num or self.train_graphs)
+    def train_items(self, num: int | None = None, seed_offset: int = 0) -> list[Graph]:
+        return sample_split(self.train_split, num or self.train_graphs, seed_offset=seed_offset)
 
     def eval_items(self, split: str, num: int) -> list[Graph]:
         return sample_split(split, num)

@@ -39,6 +39,7 @@ class SeqTrainConfig(RunConfig):
     task: str = "code_execution"  # a key of lib.sequence.tasks.TASKS
     task_args: dict = field(default_factory=dict)  # the task's arguments (sizes, bins, training-set size)
     seed: int = 0  # training seed: initialisation, batch order, node relabelling (data splits have their own)
+    own_data: bool = False  # each seed draws its own training set (False: every seed shares the task's one)
     steps: int = 1000  # optimizer steps
     batch_size: int = 32  # sequences per step
     lr: float = 1e-3  # peak learning rate (AdamW, linear warm-up, cosine decay to 10%)
@@ -159,7 +160,7 @@ def _train(cfg: SeqTrainConfig, cache: RunCache, dev: torch.device, progress: bo
     set_seed(cfg.seed)
     task = cfg.build_task()
     model = cfg.build_model().to(dev)
-    items = task.train_items()
+    items = task.train_items(seed_offset=cfg.seed + 1 if cfg.own_data else 0)
     val = task.eval_items("val", cfg.val_items)
     rng = np.random.default_rng(cfg.seed)
     batches = bucketed_batches([task.length(i) for i in items], cfg.batch_size, cfg.bucket, rng)
