@@ -10,8 +10,6 @@ whole-program accuracy is pooled over seeds with its Wilson interval.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import pandas as pd
 
@@ -64,9 +62,8 @@ def results(runs: list[SequenceRun], cfg: SequenceConfig) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@lru_cache(maxsize=2)
 def _first_seed_programs(cfg: SequenceConfig) -> list:
-    """The first seed's own training programs."""
+    """The first seed's own training programs (drawn once per process: `CodeExecutionTask`)."""
     return _task(cfg, cfg.statements).train_items(seed_offset=cfg.seeds[0] + 1)
 
 
