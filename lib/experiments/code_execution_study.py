@@ -19,6 +19,7 @@ from ..sequence.train import SequenceRun
 from ..statistics import mean_ci, paired, verdict, wilson
 from ..sweep import evaluate_many
 from .sequence_models import SequenceConfig, label
+from .sequence_models import learning_curves as sequence_curves
 
 FEEDBACK, TRANSFORMER = "Feedback Transformer (4 layers)", "Transformer (8 layers)"
 #: The in-distribution print accuracy a model must reach to count as having learned the task.
@@ -170,13 +171,9 @@ def conclusion(results: pd.DataFrame, cfg: SequenceConfig) -> str:
 
 
 def learning_curves(runs: list[SequenceRun]) -> pd.DataFrame:
-    """Long table: (model, seed, step) -> training loss and validation print accuracy."""
-    rows = []
-    for run in runs:
-        c = run.metrics["curve"]
-        rows += [{"model": label(run), "seed": run.config.seed, "step": s, "loss": loss, "acc": acc}
-                 for s, loss, acc in zip(c["step"], c["train_loss"], c["val_print_accuracy"])]
-    return pd.DataFrame(rows)
+    """`sequence_models.learning_curves` in the columns `plots.plot_training_curves` reads
+    (model, seed, step, loss, acc: the validation print accuracy)."""
+    return sequence_curves(runs).rename(columns={"train_loss": "loss", "val": "acc"})
 
 
 def shared_programs(cfg: SequenceConfig) -> float:
