@@ -48,7 +48,7 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
 
 class LearningCurve(dict):
     """Validation points of a run: ``step``, the mean ``train_loss`` since the last point, and
-    named validation metrics. A plain dict of lists, so it goes into ``metrics.json`` as is."""
+    named validation metrics (None where one was not measured). A plain dict of lists, so it goes into ``metrics.json`` as is."""
 
     def __init__(self, *metric_names: str):
         super().__init__(step=[], train_loss=[], **{name: [] for name in metric_names})
@@ -65,7 +65,7 @@ class LearningCurve(dict):
             self[name].append(value)
         self._running.clear()
         if bar is not None:
-            shown = {k.removeprefix("val_"): f"{v:.3f}" for k, v in metrics.items()}
+            shown = {k.removeprefix("val_"): f"{v:.3f}" for k, v in metrics.items() if v is not None}
             bar.set_postfix(loss=f"{self['train_loss'][-1]:.3f}", **shown)
 
 

@@ -94,3 +94,52 @@ def test_a_tiny_verifier_trains_caches_and_solves():
     assert run.evaluate("test_16", 4, device="cpu") == m  # cached
     with pytest.raises(ValueError, match="unknown search start"):
         run.solver("cpu", start="uniform")
+
+
+def test_the_headline_with_a_label_trained_verifier_searches_from_its_start(tmp_path):
+    """The headline preset's shape (a verifier learned from labels, searched to a fixed point from
+    the far start), on tiny parts: it trains both parts, solves, caches its evaluation, and refuses
+    the energy headline's options with a clear message."""
+    from lib.headline import HeadlineConfig
+    from lib.runs import RunCache
+
+    cfg = HeadlineConfig(generator="tiny", verifier="verifier_tiny", start="far")
+    run = train_any(cfg, RunCache(tmp_path), device="cpu", progress=False)
+    assert run.searches_to_fixed_point and run.parts[1].config.label == "verifier_tiny"
+    graphs = sample_split("test_16", 3)
+    far = run.solver("cpu").solve(graphs)
+    assert len(far) == 3 and all(p.iterations <= g.num_nodes for p, g in zip(far, graphs))
+    same = run.parts[1].solver("cpu", start="far").solve(graphs)
+    assert all((a.pi == b.pi).all() for a, b in zip(far, same))  # exactly the verifier's own far-start search
+    m = run.evaluate("test_16", 3, device="cpu")
+    assert m["num_graphs"] == 3 and run.evaluate("test_16", 3, device="cpu") == m
+    with pytest.raises(ValueError, match="takes no --search-steps"):
+        run.solver("cpu", search_steps=5)
+    with pytest.raises(ValueError, match="unknown search start"):
+        HeadlineConfig(generator="tiny", verifier="verifier_tiny", start="uniform")
+
+
+def test_the_headline_preset_obeys_the_rules_of_evidence():
+    """The verifier learns from labels (no distillation of the checker) with the aligned prior, and its
+    matched generator has the same prior and trains on the same graphs."""
+    from lib.run_kinds import headline_parts
+
+    gen, ver = headline_parts(preset("headline"))
+    assert ver.KIND == "verifier" and ver.model == "min_plus_verifier" and ver.generator == "recurrent"
+    assert gen.model == "min_plus_gnn"
+    assert (gen.train_split, gen.train_graphs, gen.own_data) == (ver.train_split, ver.train_graphs, ver.own_data)
+    assert preset("headline").start == "far"
+
+
+def test_label_warmup_trains_the_local_ranking_alone_first(tmp_path):
+    """During the warm-up no candidate is labelled (no wrong fraction is logged); the label loss joins
+    after it; an impossible fraction is a clear error; and 0 leaves training exactly as before."""
+    from lib.runs import RunCache
+
+    cfg = preset("verifier_tiny").replace(steps=8, eval_every=2, label_warmup=0.5)
+    run = train_any(cfg, RunCache(tmp_path), device="cpu", progress=False)
+    wrong = run.metrics["curve"]["train_wrong_fraction"]
+    assert wrong[:2] == [None, None] and all(0.0 <= w <= 1.0 for w in wrong[2:])
+    with pytest.raises(ValueError, match="label_warmup"):
+        preset("verifier_tiny").replace(label_warmup=1.0)
+    assert preset("verifier_tiny").replace(label_warmup=0.0).key == preset("verifier_tiny").key  # cached runs stay valid

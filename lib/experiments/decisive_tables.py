@@ -144,6 +144,9 @@ def conclusion(df: pd.DataFrame, table_split: str) -> str:
             d = rd[rd.prior == prior]
             lines.append(f"- **Rounds against depth [{prior}]:** {100 * float((d.rounds == d.depth).mean()):.1f}% of "
                          f"{len(d)} graphs used exactly as many rounds as their hop depth.")
+    if len(targets := headline_targets(df)):
+        lines.append("- **The headline preset** (the aligned verifier from the far start): "
+                     + headline_summary(targets).removeprefix("The headline "))
     return "\n".join(lines)
 
 
@@ -157,8 +160,9 @@ def findings_rows(df: pd.DataFrame, runs: dict | None = None) -> list[dict]:
         for prior in PRIORS:
             d = per_seed[(per_seed.route == route) & (per_seed.prior == prior)]
             verifiers = [runs["verifier", prior, s] for s in sorted(set(d.seed))] if runs else ()
+            headline = "headline = " if (route, prior) == ("verifier_far", "aligned") else ""
             if len(d):
-                rows.append(findings_row(f"{VERIFIERS[prior]} ({ROUTE_LABELS[route].split(', ')[-1]})",
+                rows.append(findings_row(f"{headline}{VERIFIERS[prior]} ({ROUTE_LABELS[route].split(', ')[-1]})",
                                          ROUTE_LABELS[route].split(", ")[0] + f" [{prior} prior]", d,
                                          "rounds to a fixed point (cap n)", runs=verifiers))
     return rows
@@ -180,6 +184,52 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     return facts.join(graphs).join(wide[order]).loc[list(dict.fromkeys(df.split))]
 
 
+#: The issue's targets for the headline solver: (splits, metric, threshold in %).
+HEADLINE_TARGETS = (
+    (("test_64",), "pointer accuracy", 99.9),
+    (("test_64",), "exact match", 97.0),
+    (("test_128",), "pointer accuracy", 99.5),
+    (("salsa_er_1600", "salsa_ws_1600", "salsa_delaunay_1600"), "exact match", 99.0),
+    (("maze_dfs_side8", "maze_dfs_side16", "tree_64", "tree_256"), "exact match", 95.0),
+)
+
+
+def headline_targets(df: pd.DataFrame, route: str = "verifier_far", prior: str = "aligned") -> pd.DataFrame:
+    """The headline preset's route (`lib.presets` "headline": the aligned verifier searched from the far
+    start) against the issue's targets, one row per split: the value over all seeds (exact match
+    pooled, with its Wilson interval; pointer accuracy as the mean of the seeds), each seed's value,
+    and whether the value over all seeds reaches the target."""
+    d = df[(df.route == route) & (df.prior == prior)]
+    rows = []
+    for splits, metric, target in HEADLINE_TARGETS:
+        for split in splits:
+            g = d[d.split == split].sort_values("seed")
+            if not len(g):
+                continue
+            if metric == "exact match":
+                seeds, value = 100 * g.exact / g.graphs, 100 * g.exact.sum() / g.graphs.sum()
+                shown = _interval(int(g.exact.sum()), int(g.graphs.sum()))
+            else:
+                seeds = 100 * g.pointer_accuracy
+                value = float(seeds.mean())
+                shown = f"{value:.2f}"
+            rows.append({"split": split, "n": int(g.n.iloc[0]), "graphs (all seeds)": int(g.graphs.sum()),
+                         "metric": metric, "target %": target, "measured % (all seeds)": shown,
+                         "per seed %": " / ".join(f"{x:.2f}" for x in seeds), "met": "yes" if value >= target else "no"})
+    return pd.DataFrame(rows)
+
+
+def headline_summary(targets: pd.DataFrame) -> str:
+    """One sentence: how many of the targets the headline meets, and the furthest miss."""
+    met = targets.met == "yes"
+    value = targets["measured % (all seeds)"].str.split(" ").str[0].astype(float)
+    gap = (targets["target %"] - value)[~met]
+    miss = "" if met.all() else (f"; the furthest miss is {targets.metric[gap.idxmax()]} on "
+                                 f"{targets.split[gap.idxmax()]}: {value[gap.idxmax()]:.1f}% against "
+                                 f"{targets['target %'][gap.idxmax()]:g}%")
+    return f"The headline meets {int(met.sum())} of its {len(targets)} targets{miss}."
+
+
 def parts_table(runs: dict) -> pd.DataFrame:
     """The matched parts: parameters, training graphs seen and training time of each run."""
     rows = []
@@ -196,6 +246,8 @@ __all__ = [
     "certificates",
     "conclusion",
     "findings_rows",
+    "headline_summary",
+    "headline_targets",
     "parts_table",
     "pooled",
     "rounds_vs_depth",

@@ -6,6 +6,9 @@ Each step takes a batch of training graphs with their correct outputs and scores
 * the matched generator's own outputs on those graphs, computed once before training;
 * the states where the parallel local search stops under the current verifier, from the "far" and
   the random start, mined again at every step.
+With ``label_warmup`` > 0 the first steps train on `local_choice_loss` alone (no candidates): the
+label loss's gradient on wrong candidates (``1 / E`` as E falls to 0) otherwise dominates the clipped
+step early on, and some seeds then never learn the local ranking (notebook 05, training robustness).
 Every candidate is labelled by comparing it with the correct output (`is_right`). Two losses:
 * `local_choice_loss`, a pseudo-likelihood of the correct output: each node's true value against its
   other parent choices, the rest of the graph held at the truth;
@@ -61,6 +64,7 @@ class VerifierTrainConfig(RunConfig):
     batch_size: int = 32  # graphs per step
     corruptions: int = 2  # corrupted copies of the truth per graph and step
     mine_cap: int = 0  # rounds of the mining search per start (0: each graph's node count)
+    label_warmup: float = 0.0  # fraction of the steps trained on `local_choice_loss` alone, before the label loss joins
     lr: float = 1e-3  # AdamW learning rate (cosine decay to 10%)
     weight_decay: float = 0.0  # AdamW weight decay
     grad_clip: float = 1.0  # gradient-norm clip
@@ -78,6 +82,8 @@ class VerifierTrainConfig(RunConfig):
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.batch_size > self.train_graphs or self.corruptions < 0 or self.mine_cap < 0:
             raise ValueError("need batch_size <= train_graphs, corruptions >= 0 and mine_cap >= 0")
+        if not 0.0 <= self.label_warmup < 1.0:
+            raise ValueError(f"label_warmup is a fraction of the steps in [0, 1), got {self.label_warmup}")
 
 
 class VerifierRun(Run):
@@ -138,23 +144,20 @@ def _train_verifier(cfg: VerifierTrainConfig, cache: RunCache, dev: torch.device
     for step in bar:
         idx = rng.choice(len(data), cfg.batch_size, replace=False)
         batch = collate([data[i] for i in idx]).to(dev)
-        cands = [truth(batch)] + [corrupt(batch, truth(batch), rng) for _ in range(cfg.corruptions)]
-        if proposals is not None:
-            cands.append(torch.cat([proposals[i] for i in idx]).to(dev))
-        model.eval()
-        cap = cfg.mine_cap or None
-        for how in ("far", "random"):
-            cands.append(parallel_descent(model, batch, start_candidate(batch, how, gen).to(dev), cap).y)
-        model.train()
-        set_learning_rate(opt, warmup_cosine(step, cfg.steps, cfg.lr))
-        loss, wrong = label_loss(model, batch, cands)
-        loss = loss + local_choice_loss(model, batch)
-        wrong_seen.append(wrong)
+        if step >= cfg.label_warmup * cfg.steps:
+            cands = _candidates(model, batch, cfg, idx, proposals, rng, gen)
+            set_learning_rate(opt, warmup_cosine(step, cfg.steps, cfg.lr))
+            loss, wrong = label_loss(model, batch, cands)
+            loss = loss + local_choice_loss(model, batch)
+            wrong_seen.append(wrong)
+        else:  # the warm-up: the local ranking of the correct output alone, no candidates mined
+            set_learning_rate(opt, warmup_cosine(step, cfg.steps, cfg.lr))
+            loss = local_choice_loss(model, batch)
         curve.add_loss(optimizer_step(opt, loss, model.parameters(), cfg.grad_clip))
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
             m = VerifierSolver(model.eval(), start="far", device=dev).evaluate(val)
             curve.log(step + 1, bar, val_exact_match=m["exact_match"], val_settled=m["settled_fraction"],
-                      train_wrong_fraction=float(np.mean(wrong_seen)))
+                      train_wrong_fraction=float(np.mean(wrong_seen)) if wrong_seen else None)
             wrong_seen.clear()
     bar.close()
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
@@ -162,6 +165,20 @@ def _train_verifier(cfg: VerifierTrainConfig, cache: RunCache, dev: torch.device
                "parameters": sum(p.numel() for p in model.parameters()),
                "examples_seen": cfg.steps * cfg.batch_size, "device": str(dev), "environment": environment()}
     return VerifierRun.load(cache.commit(cfg, metrics, state))
+
+
+def _candidates(model, batch, cfg: VerifierTrainConfig, idx, proposals, rng, gen) -> list[torch.Tensor]:
+    """The labelled candidates of one step: the truth first, its corruptions, the generator's outputs,
+    and the states where the search under the current verifier stops from the far and a random start."""
+    cands = [truth(batch)] + [corrupt(batch, truth(batch), rng) for _ in range(cfg.corruptions)]
+    if proposals is not None:
+        cands.append(torch.cat([proposals[i] for i in idx]).to(batch.weights.device))
+    model.eval()
+    for how in ("far", "random"):
+        y0 = start_candidate(batch, how, gen).to(batch.weights.device)
+        cands.append(parallel_descent(model, batch, y0, cfg.mine_cap or None).y)
+    model.train()
+    return cands
 
 
 def label_loss(model, batch, candidates: list[torch.Tensor], margin: float = 1.0) -> tuple[torch.Tensor, float]:
