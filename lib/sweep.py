@@ -50,8 +50,12 @@ def _train_one(cfg, root: str, device: str) -> str:
 
 
 def run_sweep(configs: Sequence, workers: int | None = None, cache: RunCache | None = None,
-              device: str = "auto", progress: bool = True, desc: str = "sweep", backend: str | None = None) -> list:
+              device: str = "auto", progress: bool = True, desc: str = "sweep", backend: str | None = None,
+              first: Callable | None = None) -> list:
     """Train every config of any kind (cached ones are loaded); runs come back in the order given.
+
+    ``first`` (config -> number) orders the training, largest first: give the longest runs the
+    largest numbers and parallel workers finish together (the results do not depend on the order).
 
     ``workers=1`` trains in this process; more use a process pool (spawned, so it is safe
     to call from a notebook). Progress shows done/total and the estimated time left.
@@ -63,6 +67,8 @@ def run_sweep(configs: Sequence, workers: int | None = None, cache: RunCache | N
         return run_sweep_ray(configs, cache, device=device, progress=progress, desc=desc)
     configs = list(configs)
     todo = list({cache.name_for(c): c for c in configs if not cache.exists(c)}.values())
+    if first is not None:
+        todo.sort(key=first, reverse=True)
     workers = default_workers() if workers is None else workers
     bar = progress_bar(total=len(configs), initial=len(configs) - len(todo), desc=desc, disable=not progress,
                unit="run", smoothing=0.0)
@@ -72,6 +78,13 @@ def run_sweep(configs: Sequence, workers: int | None = None, cache: RunCache | N
     finally:
         bar.close()
     return [load_any_run(cache.path_for(c)) for c in configs]
+
+
+def longest_first(names: Sequence[str], field: str = "label") -> Callable:
+    """A `run_sweep` ``first`` key from names listed from the longest to train to the shortest (matched
+    against each config's ``field``); names not listed go last."""
+    rank = {name: len(names) - i for i, name in enumerate(names)}
+    return lambda cfg: rank.get(getattr(cfg, field), 0)
 
 
 def _completed(fn: Callable, tasks: list[tuple], workers: int):

@@ -49,6 +49,26 @@ def test_interrupted_sweep_resumes_without_retraining(tmp_path, monkeypatch):
     assert [r.config.seed for r in runs] == [0, 1, 2, 3]
 
 
+def test_first_orders_the_training_but_not_the_runs_returned(tmp_path, monkeypatch):
+    """``first`` starts the largest keys first (longest runs, by `longest_first`'s ranking); the runs
+    still come back in the order the configs were given."""
+    import lib.sweep
+    from lib.sweep import longest_first
+
+    real, calls = lib.sweep.train_any, []
+
+    def record(cfg, *a, **k):
+        calls.append(cfg.seed)
+        return real(cfg, *a, **k)
+
+    monkeypatch.setattr(lib.sweep, "train_any", record)
+    configs = [c.replace(label=f"run{c.seed}") for c in CONFIGS[:3]]
+    runs = run_sweep(configs, workers=1, cache=RunCache(tmp_path), progress=False,
+                     first=longest_first(("run2", "run0")))
+    assert calls == [2, 0, 1]  # listed names first, in their order; the unlisted one last
+    assert [r.config.seed for r in runs] == [0, 1, 2]
+
+
 def test_parallel_sweep_matches_serial(tmp_path):
     serial = run_sweep(CONFIGS[:2], workers=1, cache=RunCache(tmp_path / "a"), progress=False)
     parallel = run_sweep(CONFIGS[:2], workers=2, cache=RunCache(tmp_path / "b"), progress=False)

@@ -84,13 +84,15 @@ def num_graphs(split: str, cfg: DecisiveConfig, generic: bool = False) -> int:
 
 
 def training_configs(cfg: DecisiveConfig) -> list:
-    """Both parts of both priors, per seed. With ``steps`` overridden (the smoke profile) the verifiers
-    train without generator negatives, which would need the presets' full generators."""
+    """Both parts of both priors, per seed, the longest first (a verifier trains its generator first,
+    in the same worker: the generic verifiers take longest), so that two workers finish together.
+    With ``steps`` overridden (the smoke profile) the verifiers train without generator negatives,
+    which would need the presets' full generators."""
     changes = {} if cfg.steps is None else {"steps": cfg.steps, "eval_every": max(1, cfg.steps // 2), "val_graphs": 4}
     generators = [preset(GENERATORS[p], seed=s, **changes) for p in PRIORS for s in cfg.seeds]
     verifiers = [preset(VERIFIERS[p], seed=s, **changes, **({} if cfg.steps is None else {"generator": ""}))
                  for p in PRIORS for s in cfg.seeds]
-    return generators + verifiers
+    return verifiers[::-1] + generators
 
 
 def train_all(cfg: DecisiveConfig) -> dict[tuple[str, str, int], object]:

@@ -118,9 +118,12 @@ def training_configs(cfg: "SequenceConfig") -> list:
 
 def train_all(configs: list[SeqTrainConfig], workers: int | None = None, device: str = "auto",
               cache: RunCache | None = None) -> list[SequenceRun]:
-    """Train (or load) every config through the shared sweep runner. Each run trains on one
-    torch thread with its own seeds, so results are the same for any ``workers``."""
-    return run_sweep(configs, workers=workers, cache=cache, device=device, desc="sequence models")
+    """Train (or load) every config through the shared sweep runner, the slowest first (the sequential
+    Feedback Transformer, then regularized Transformers). Each run trains on one torch thread with its
+    own seeds, so results are the same for any ``workers`` and any order."""
+    return run_sweep(configs, workers=workers, cache=cache, device=device, desc="sequence models",
+                     first=lambda c: (c.model == "feedback_transformer",
+                                      bool(c.model_args.get("dropout") or c.weight_decay)))
 
 
 def train_code_execution(cfg: SequenceConfig) -> list[SequenceRun]:

@@ -64,7 +64,7 @@ class VerifierTrainConfig(RunConfig):
     batch_size: int = 32  # graphs per step
     corruptions: int = 2  # corrupted copies of the truth per graph and step
     mine_cap: int = 0  # rounds of the mining search per start (0: each graph's node count)
-    label_warmup: float = 0.0  # fraction of the steps trained on `local_choice_loss` alone, before the label loss joins
+    label_warmup: float = 0.0  # fraction of the steps on `local_choice_loss` alone, before the label loss joins
     lr: float = 1e-3  # AdamW learning rate (cosine decay to 10%)
     weight_decay: float = 0.0  # AdamW weight decay
     grad_clip: float = 1.0  # gradient-norm clip
