@@ -120,6 +120,34 @@ def bench_search(splits=("test_64", "test_128", "salsa_delaunay_160", "salsa_del
     return rows
 
 
+def bench_headline(splits=("test_64", "test_128", "salsa_delaunay_1600"), graphs: int = 16) -> list[dict]:
+    """The cached ``headline`` run's whole solve per graph (its search to a fixed point, one thread,
+    batches of 32 graphs), beside Dijkstra (pure Python and SciPy) on the same graphs; prints a hint
+    and returns nothing when no headline run is cached."""
+    from .metrics import evaluate_predictions
+    from .run_kinds import find_run
+    from .timing import scipy_dijkstra
+    run = find_run("headline")
+    if run is None:
+        print("headline: no cached run; train it with `python -m lib train --config headline`")
+        return []
+    solver = run.solver("cpu")
+    rows = []
+    for split in splits:
+        gs = sample_split(split, graphs if "1600" not in split else max(1, graphs // 4))
+        solver.solve(gs[:1])  # warm-up
+        t0 = time.perf_counter()
+        preds = solver.solve(gs)
+        seconds = (time.perf_counter() - t0) / len(gs)
+        rows.append({"split": split, "n": gs[0].num_nodes, "graphs": len(gs), "headline ms/graph": 1e3 * seconds,
+                     "exact match": evaluate_predictions(gs, preds)["exact_match"],
+                     "Dijkstra ms/graph (Python)": 1e3 * time_per_graph(dijkstra, gs)["seconds_per_graph"],
+                     "Dijkstra ms/graph (SciPy)": 1e3 * time_per_graph(scipy_dijkstra, gs)["seconds_per_graph"]})
+    print(f"headline run {run.name} (seed {run.config.seed}):")
+    _print_table(rows)
+    return rows
+
+
 def _print_table(rows: list[dict], decimals: int = 3) -> None:
     """Rows of dicts as aligned columns; None reads "n/a"."""
     cols = list(rows[0])

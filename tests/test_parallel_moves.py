@@ -89,6 +89,21 @@ def test_the_search_benchmark_prints_a_row_per_split(capsys):
     assert "test_16" in capsys.readouterr().out
 
 
+def test_the_headline_benchmark_times_the_cached_headline_beside_dijkstra(tmp_path, monkeypatch, capsys):
+    from lib.bench import bench_headline
+    from lib.headline import HeadlineConfig
+    from lib.run_kinds import train_any
+
+    monkeypatch.setenv("LAB_RUNS_DIR", str(tmp_path))
+    assert bench_headline(splits=("test_16",), graphs=2) == []
+    assert "python -m lib train --config headline" in capsys.readouterr().out
+    train_any(HeadlineConfig(generator="tiny", verifier="verifier_tiny", start="far", label="headline"), progress=False)
+    rows = bench_headline(splits=("test_16",), graphs=2)
+    assert [(r["split"], r["graphs"]) for r in rows] == [("test_16", 2)]
+    assert rows[0]["headline ms/graph"] > 0 and 0.0 <= rows[0]["exact match"] <= 1.0
+    assert {"Dijkstra ms/graph (Python)", "Dijkstra ms/graph (SciPy)"} <= set(rows[0])
+
+
 def _reference_descent(verifier, b, y0, tol=1e-5):
     """The search as first written: every round rescores every option in full (no `RowCache`)."""
     from lib.search.parallel_moves import best_options

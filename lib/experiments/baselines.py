@@ -19,7 +19,7 @@ from ..published import CLRS_DIJKSTRA_N64
 from ..samplers import SPLITS, sample_split
 from ..solvers import shortcut_metrics
 from ..statistics import mean_ci
-from ..sweep import evaluate_many, longest_first, run_sweep
+from ..sweep import evaluate_many, run_sweep
 from . import preset_grid
 
 ER_SPLITS = ("test_16", "test_32", "test_64", "test_128")
@@ -74,8 +74,7 @@ def training_configs(cfg) -> list:
 
 def train_all(cfg: BaselinesConfig) -> list[Run]:
     """Every model × seed, through the run cache (parallel over processes)."""
-    return run_sweep(cfg.train_configs(), workers=cfg.workers, device=cfg.device, desc="baselines", first=longest_first(
-        ("gnn_max", "gnn_min", "gnn_sum", "transformer_masked", "transformer", "mlp")))  # train s/run, 2 cores
+    return run_sweep(cfg.train_configs(), workers=cfg.workers, device=cfg.device, desc="baselines")
 
 
 def fits(run: Run, split: str) -> bool:

@@ -18,6 +18,7 @@ match carries a Wilson 95% interval.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -167,11 +168,19 @@ def _cells(runs: dict, cfg: DecisiveConfig) -> list[dict]:
     return cells
 
 
+@functools.lru_cache(maxsize=None)
+def _evaluation_graphs(split: str, n: int) -> tuple[tuple, dict]:
+    """A split's first ``n`` graphs and their facts, drawn once per worker process: every route, prior
+    and seed of a split reads the same graphs (no solver changes a graph)."""
+    graphs = tuple(sample_split(split, n))
+    return graphs, split_facts(split, graphs)
+
+
 def _compute_cell(cell: dict, runs: dict, root: str) -> None:
     """Evaluate one cell into the run cache at ``root`` (a worker of `results`)."""
     def compute():
-        graphs = sample_split(cell["split"], cell["n"])
-        return {**split_facts(cell["split"], graphs), **_solve(cell["route"], cell["prior"], runs, cell["seed"], graphs)}
+        graphs, facts = _evaluation_graphs(cell["split"], cell["n"])
+        return {**facts, **_solve(cell["route"], cell["prior"], runs, cell["seed"], list(graphs))}
     RunCache(root).cached_result(cell["key"], compute)
 
 

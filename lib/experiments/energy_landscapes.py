@@ -20,7 +20,7 @@ from ..runs import evaluation_key
 from ..samplers import sample_split
 from ..solvers import shortcut_metrics
 from ..statistics import mean_ci
-from ..sweep import cached_map, longest_first, run_sweep
+from ..sweep import cached_map, run_sweep
 from ..widgets import SearchExplorer
 from . import preset_grid
 
@@ -65,8 +65,7 @@ def training_configs(cfg) -> list:
 
 def train_all(cfg: EnergyStudyConfig) -> list:
     """Every method × seed through the run cache."""
-    return run_sweep(cfg.train_configs(), workers=cfg.workers, device=cfg.device, desc="energy models",
-                     first=longest_first(("irem", "contrastive", "residual", "denoise"), "method"))  # train s/run
+    return run_sweep(cfg.train_configs(), workers=cfg.workers, device=cfg.device, desc="energy models")
 
 
 def accuracy_vs_steps(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
