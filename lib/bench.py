@@ -121,16 +121,18 @@ def bench_search(splits=("test_64", "test_128", "salsa_delaunay_160", "salsa_del
 
 
 def bench_headline(splits=("test_64", "test_128", "salsa_delaunay_1600"), graphs: int = 16) -> list[dict]:
-    """The cached ``headline`` run's whole solve per graph (its search to a fixed point, one thread,
-    batches of 32 graphs), beside Dijkstra (pure Python and SciPy) on the same graphs; prints a hint
-    and returns nothing when no headline run is cached."""
+    """The cached run of the ``headline`` preset (seed 0): its whole solve per graph (the search to a
+    fixed point, one thread, batches of 32 graphs), beside Dijkstra (pure Python and SciPy) on the same
+    graphs; prints a hint and returns nothing when that run is not cached."""
     from .metrics import evaluate_predictions
-    from .run_kinds import find_run
+    from .run_kinds import load_any_run
+    from .runs import RunCache
     from .timing import scipy_dijkstra
-    run = find_run("headline")
-    if run is None:
+    cache = RunCache()
+    if not cache.exists(preset("headline")):
         print("headline: no cached run; train it with `python -m lib train --config headline`")
         return []
+    run = load_any_run(cache.path_for(preset("headline")))
     solver = run.solver("cpu")
     rows = []
     for split in splits:

@@ -92,12 +92,15 @@ def test_the_search_benchmark_prints_a_row_per_split(capsys):
 def test_the_headline_benchmark_times_the_cached_headline_beside_dijkstra(tmp_path, monkeypatch, capsys):
     from lib.bench import bench_headline
     from lib.headline import HeadlineConfig
+    from lib.presets import PRESETS
     from lib.run_kinds import train_any
 
+    tiny = HeadlineConfig(generator="tiny", verifier="verifier_tiny", start="far", label="headline")
     monkeypatch.setenv("LAB_RUNS_DIR", str(tmp_path))
+    monkeypatch.setitem(PRESETS, "headline", tiny)
     assert bench_headline(splits=("test_16",), graphs=2) == []
     assert "python -m lib train --config headline" in capsys.readouterr().out
-    train_any(HeadlineConfig(generator="tiny", verifier="verifier_tiny", start="far", label="headline"), progress=False)
+    train_any(tiny, progress=False)
     rows = bench_headline(splits=("test_16",), graphs=2)
     assert [(r["split"], r["graphs"]) for r in rows] == [("test_16", 2)]
     assert rows[0]["headline ms/graph"] > 0 and 0.0 <= rows[0]["exact match"] <= 1.0
