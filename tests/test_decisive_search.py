@@ -142,5 +142,7 @@ def test_headline_targets_compare_the_value_over_all_seeds_with_each_target():
     assert ptr["measured % (all seeds)"] == "99.85" and ptr.met == "no"  # mean of 100 and 99.7, target 99.9
     assert em["measured % (all seeds)"].startswith("87.50 [") and em["per seed %"] == "100.00 / 75.00"
     assert tree.met == "yes"  # 97.7 >= 95
+    assert decisive_tables.headline_targets(pd.DataFrame(rows[2:])).split.tolist() == ["tree_64"]
+    assert decisive_tables.headline_summary(decisive_tables.headline_targets(pd.DataFrame(rows[3:]))).startswith("No ")
     summary = decisive_tables.headline_summary(t)
     assert summary.startswith("The headline meets 1 of its 3 targets") and "exact match on test_64" in summary

@@ -223,6 +223,8 @@ def headline_targets(df: pd.DataFrame, route: str = "verifier_far", prior: str =
 
 def headline_summary(targets: pd.DataFrame) -> str:
     """One sentence: how many of the targets the headline meets, and the furthest miss."""
+    if targets.empty:
+        return "No split of the headline's targets was evaluated in this profile."
     met = targets.met == "yes"
     value = targets["measured % (all seeds)"].str.split(" ").str[0].astype(float)
     gap = (targets["target %"] - value)[~met]
