@@ -135,14 +135,17 @@ def test_headline_targets_compare_the_value_over_all_seeds_with_each_target():
     rows += [{"split": "tree_64", "route": "verifier_far", "prior": "aligned", "seed": 0, "n": 64, "exact": 250,
               "graphs": 256, "pointer_accuracy": 0.999},
              {"split": "tree_64", "route": "imitation", "prior": "aligned", "seed": 0, "n": 64, "exact": 0,
-              "graphs": 256, "pointer_accuracy": 0.5}]
+              "graphs": 256, "pointer_accuracy": 0.5},
+             {"split": "tree_64", "route": "shortcut_min_hop", "prior": "none", "seed": 0, "n": 64, "exact": 250,
+              "graphs": 256, "pointer_accuracy": 0.999}]
     t = decisive_tables.headline_targets(pd.DataFrame(rows))
     assert list(t.split) == ["test_64", "test_64", "tree_64"]
     ptr, em, tree = t.iloc[0], t.iloc[1], t.iloc[2]
-    assert ptr["measured % (all seeds)"] == "99.85" and ptr.met == "no"  # mean of 100 and 99.7, target 99.9
-    assert em["measured % (all seeds)"].startswith("87.50 [") and em["per seed %"] == "100.00 / 75.00"
+    assert ptr["measured %"] == 99.85 and ptr["95% CI"] == "—" and ptr.met == "no"  # mean of 100 and 99.7
+    assert em["measured %"] == 87.5 and em["95% CI"].startswith("[") and em["per seed %"] == "100.00 / 75.00"
+    assert tree["fewest-hops tree %"] == 97.66 and pd.isna(ptr["fewest-hops tree %"])  # no shortcut row at test_64
     assert tree.met == "yes"  # 97.7 >= 95
     assert decisive_tables.headline_targets(pd.DataFrame(rows[2:])).split.tolist() == ["tree_64"]
-    assert decisive_tables.headline_summary(decisive_tables.headline_targets(pd.DataFrame(rows[3:]))).startswith("No ")
+    assert decisive_tables.headline_summary(decisive_tables.headline_targets(pd.DataFrame(rows[3:4]))).startswith("No ")
     summary = decisive_tables.headline_summary(t)
     assert summary.startswith("The headline meets 1 of its 3 targets") and "exact match on test_64" in summary

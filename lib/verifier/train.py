@@ -144,14 +144,12 @@ def _train_verifier(cfg: VerifierTrainConfig, cache: RunCache, dev: torch.device
     for step in bar:
         idx = rng.choice(len(data), cfg.batch_size, replace=False)
         batch = collate([data[i] for i in idx]).to(dev)
+        set_learning_rate(opt, warmup_cosine(step, cfg.steps, cfg.lr))
         if step >= cfg.label_warmup * cfg.steps:
-            cands = _candidates(model, batch, cfg, idx, proposals, rng, gen)
-            set_learning_rate(opt, warmup_cosine(step, cfg.steps, cfg.lr))
-            loss, wrong = label_loss(model, batch, cands)
+            loss, wrong = label_loss(model, batch, _candidates(model, batch, cfg, idx, proposals, rng, gen))
             loss = loss + local_choice_loss(model, batch)
             wrong_seen.append(wrong)
         else:  # the warm-up: the local ranking of the correct output alone, no candidates mined
-            set_learning_rate(opt, warmup_cosine(step, cfg.steps, cfg.lr))
             loss = local_choice_loss(model, batch)
         curve.add_loss(optimizer_step(opt, loss, model.parameters(), cfg.grad_clip))
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
