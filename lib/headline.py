@@ -80,7 +80,8 @@ class HeadlineRun(Run):
         if not self.searches_to_fixed_point:
             return ver.evaluate(split, num_graphs, device, search_steps=search_steps or self.config.search_steps,
                                 init=gen.name)
-        key = evaluation_key(split=split, num_graphs=num_graphs, start=self.config.start, search="parallel_moves")
+        key = evaluation_key(split=split, num_graphs=num_graphs, start=self.config.start, search="parallel_moves",
+                             margins="fine")
         return self.cached_evaluation(key, lambda: self.solver(device, search_steps).evaluate(
             sample_split(split, num_graphs)))
 

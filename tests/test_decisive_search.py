@@ -102,8 +102,8 @@ def test_findings_rows_give_the_verifiers_training_seconds(study):
 
 
 def test_route_flops_count_a_round_times_the_rounds_used(study):
-    """The far-start search's FLOPs are one round's counted FLOPs times the mean rounds in the
-    results; imitation counts the generator's pass; Dijkstra's reference is E + n log2 n."""
+    """The far-start search's FLOPs are one round's counted FLOPs (aggregations included) times the
+    mean rounds in the results plus the read-out; Dijkstra's reference is E + n log2 n."""
     from lib.search.parallel_moves import best_options, start_candidate
 
     cfg, runs, df, _ = study
@@ -112,15 +112,50 @@ def test_route_flops_count_a_round_times_the_rounds_used(study):
     graphs = sample_split(split, 2)
     batch = collate(graphs, with_targets=False)
     verifier = runs["verifier", prior, seed].model("cpu")
-    one_round = count_flops(lambda: best_options(verifier, batch, start_candidate(batch, "far"))) / 2
+    one_round = count_flops(lambda: best_options(verifier, batch, start_candidate(batch, "far")), aggregations=True) / 2
     d = df[(df.split == split) & (df.route == "verifier_far") & (df.prior == prior) & (df.seed == seed)]
     rounds = np.mean([r for rs in d.rounds for r in rs])
     row = flops[(flops.split == split) & (flops.route == "verifier_far") & (flops.prior == prior) & (flops.seed == seed)]
-    assert row.flops_per_graph.iloc[0] == pytest.approx(one_round * rounds) and one_round > 0
+    assert row.flops_per_graph.iloc[0] == pytest.approx(one_round * (rounds + 1)) and one_round > 0
     ref = flops[(flops.split == split) & (flops.route == "dijkstra")].flops_per_graph.iloc[0]
     n, e = np.mean([g.num_nodes for g in graphs]), np.mean([len(g.senders) for g in graphs])
     assert ref == pytest.approx(e + n * np.log2(n))
     assert set(flops.route) == {"dijkstra", *dc.FLOP_ROUTES}
+
+
+def test_compute_matched_curves_cover_a_shared_flop_range_on_the_same_graphs(study, monkeypatch):
+    """The generator runs longer until it costs as much as the search's last read-out; the search's
+    last read-out is the far-start route's result on the same graphs; `matched` compares both
+    within the shared range, and the conclusion says so."""
+    from lib.experiments import decisive_anytime as da
+
+    cfg, runs, df, root = study
+    curves = da.curves(runs, cfg, RunCache(root))
+    for (split, prior, seed), c in curves.groupby(["split", "prior", "seed"]):
+        gen, search = c[c.route == "imitation"], c[c.route == "verifier_far"]
+        assert list(gen.budget) == [2 ** k for k in range(len(gen))] and gen.flops_per_graph.is_monotonic_increasing
+        assert list(search.budget) == list(range(len(search))) and search.flops_per_graph.is_monotonic_increasing
+        assert gen.flops_per_graph.iloc[-1] >= search.flops_per_graph.iloc[-1] or gen.budget.max() == da.MAX_ITERATIONS
+        row = df[(df.split == split) & (df.route == "verifier_far") & (df.prior == prior) & (df.seed == seed)]
+        if int(row.graphs.iloc[0]) == int(search.graphs.iloc[0]):
+            assert int(search.exact.iloc[-1]) == int(row.exact.iloc[0])
+    matched = da.matched(curves)
+    assert set(matched.route) == set(da.ROUTES)
+    assert (matched["FLOPs per graph"] <= matched["shared FLOPs up to"]).all()
+    assert "Compute-matched" in dt.conclusion(df, cfg.table_split, matched)
+    monkeypatch.setattr(da, "_cell", lambda *a: pytest.fail("recomputed a cached curve"))
+    pd.testing.assert_frame_equal(da.curves(runs, cfg, RunCache(root)), curves)
+
+
+def test_aggregations_count_one_op_per_aggregated_element():
+    import torch
+
+    x, index = torch.randn(10, 4), torch.tensor([0, 1] * 5)
+    assert count_flops(lambda: torch.zeros(2, 4).index_add(0, index, x)) == 0.0
+    assert count_flops(lambda: torch.zeros(2, 4).index_add(0, index, x), aggregations=True) == 40.0
+    amin = lambda: torch.zeros(2, 4).scatter_reduce(0, index[:, None].expand(10, 4), x, "amin")  # noqa: E731
+    assert count_flops(amin, aggregations=True) == 40.0
+    assert count_flops(lambda: x @ x.T, aggregations=True) == count_flops(lambda: x @ x.T) == 2 * 10 * 4 * 10
 
 
 def test_headline_targets_compare_the_value_over_all_seeds_with_each_target():

@@ -10,7 +10,7 @@ from lib.graphs import Graph
 from lib.metrics import Prediction, evaluate_predictions
 from lib.oracle import dijkstra, hop_depth
 from lib.samplers import sample_split
-from lib.search.parallel_moves import option_values, parallel_descent, start_candidate
+from lib.search.parallel_moves import COARSE, FINE, option_values, parallel_descent, start_candidate
 from lib.verifier.exact_checker import ExactChecker
 
 
@@ -45,6 +45,31 @@ def test_rounds_equal_the_deepest_shortest_path_on_sampled_graphs():
 def test_a_cap_stops_the_search_and_is_reported_as_unsettled():
     found, m = _solve([_path(40)], cap=10)
     assert int(found.rounds[0]) == 10 and not bool(found.settled[0]) and m["exact_match"] == 0.0
+
+
+def _near_tie() -> Graph:
+    """Node 3 is reached first by a direct edge, then by a two-hop path shorter by about 4e-7."""
+    return Graph.from_edges(4, 0, [[0, 3, 0.5000004], [0, 1, 0.3], [1, 3, 0.2], [0, 2, 0.9]])
+
+
+def test_fine_margins_resolve_a_near_tied_path_that_coarse_margins_miss():
+    g = _near_tie()
+    b = collate([g], with_targets=False)
+    for margins, parent_of_3 in ((COARSE, 0), (FINE, 1)):
+        found = parallel_descent(ExactChecker(), b, start_candidate(b, "far"), margins=margins)
+        assert int(found.parent[3]) == parent_of_3
+    assert dijkstra(g)[1][3] == 1  # the truth: the two-hop path
+
+
+def test_a_recorded_search_reads_out_each_round_as_a_capped_search_would():
+    graphs = [_path(9), _near_tie()] + sample_split("test_16", 3)
+    b = collate(graphs, with_targets=False)
+    found = parallel_descent(ExactChecker(), b, start_candidate(b, "far"), record=True)
+    assert len(found.parents) == len(found.states) == int(found.rounds.max()) + 1
+    assert torch.equal(found.parents[-1], found.parent)
+    for r in (0, 2, 5):
+        capped = parallel_descent(ExactChecker(), b, start_candidate(b, "far"), cap=r)
+        assert torch.equal(found.parents[r], capped.parent)
 
 
 def test_an_isolated_source_leaves_every_other_node_unreachable():
@@ -107,7 +132,7 @@ def test_the_headline_benchmark_times_the_cached_headline_beside_dijkstra(tmp_pa
     assert {"Dijkstra ms/graph (Python)", "Dijkstra ms/graph (SciPy)"} <= set(rows[0])
 
 
-def _reference_descent(verifier, b, y0, tol=1e-5):
+def _reference_descent(verifier, b, y0, margins):
     """The search as first written: every round rescores every option in full (no `RowCache`)."""
     from lib.search.parallel_moves import best_options
     cap = b.sizes.clone()
@@ -117,8 +142,8 @@ def _reference_descent(verifier, b, y0, tol=1e-5):
         current = verifier.node_terms(b, y)
         energies.append(torch.zeros(b.num_graphs).index_add(0, b.node_graph, current))
         while bool(active.any()):
-            _, value, term = best_options(verifier, b, y)
-            move = (term < current - tol) & active[b.node_graph]
+            _, value, term = best_options(verifier, b, y, margins=margins)
+            move = (term < current - (margins.move + margins.relative * current.abs())) & active[b.node_graph]
             moved = torch.zeros(b.num_graphs, dtype=torch.long).index_add(0, b.node_graph, move.long()) > 0
             if not bool(moved.any()):
                 break
@@ -127,7 +152,7 @@ def _reference_descent(verifier, b, y0, tol=1e-5):
             active &= moved & (rounds < cap)
             current = verifier.node_terms(b, y)
             energies.append(torch.zeros(b.num_graphs).index_add(0, b.node_graph, current))
-        best, _, _ = best_options(verifier, b, y)
+        best, _, _ = best_options(verifier, b, y, margins=margins)
     return y, torch.where(b.is_source > 0, torch.arange(b.num_nodes), b.cand_src[best]), rounds, energies
 
 
@@ -144,10 +169,10 @@ def test_the_row_cache_leaves_every_output_bit_identical(kind):
                 GenericVerifier(GenericVerifierConfig(hidden=80, aggregation=kind.split("_")[1])))
     graphs = sample_split("test_16", 9) + sample_split("maze_dfs_side4", 2) + [_path(37)]
     b = collate(graphs, with_targets=False)
-    for start in ("far", "random"):
+    for start, margins in (("far", COARSE), ("random", COARSE), ("far", FINE), ("random", FINE)):
         y0 = start_candidate(b, start, torch.Generator().manual_seed(1))
-        found = parallel_descent(verifier, b, y0)
-        y, parent, rounds, energies = _reference_descent(verifier, b, y0)
+        found = parallel_descent(verifier, b, y0, margins=margins)
+        y, parent, rounds, energies = _reference_descent(verifier, b, y0, margins)
         assert torch.equal(_bits(found.y), _bits(y)) and torch.equal(found.parent, parent)
         assert torch.equal(found.rounds, rounds) and len(found.energies) == len(energies)
         assert all(torch.equal(_bits(a), _bits(e)) for a, e in zip(found.energies, energies))

@@ -20,10 +20,12 @@ FLOP_ROUTES = ("imitation", "verifier_far", "verifier_generator")
 
 
 def route_flops(runs: dict, cfg: DecisiveConfig, df: pd.DataFrame, graphs_per_split: int = 4) -> pd.DataFrame:
-    """Counted FLOPs per graph (matrix products, as `lib.flops`) of each learned route, per split,
+    """Counted FLOPs per graph (matrix products and message passing's aggregations, `lib.flops`) of
+    each learned route, per split,
     prior and seed: the generator's forward pass as the imitation route runs it (the min-plus one
     halting, capped at n), and one round of the verifier's search (every node scoring every
-    option) times the mean rounds that route used on that split (read from ``df``, the results);
+    option) times the mean rounds that route used on that split plus one (read from ``df``, the
+    results; the search scores once more to find that nothing moves, and that scoring is its read-out);
     the route from the generator adds the generator's pass. Counted on the first
     ``graphs_per_split`` graphs of each split. Dijkstra's heap work is given as its operation
     count E + n log2 n, a reference in other units."""
@@ -39,19 +41,19 @@ def route_flops(runs: dict, cfg: DecisiveConfig, df: pd.DataFrame, graphs_per_sp
             # a round's matrix products depend on the architecture and the graphs, not on the weights
             verifier = runs["verifier", prior, cfg.seeds[0]].model("cpu")
             y = start_candidate(batch, "far")
-            round_flops = count_flops(partial(best_options, verifier, batch, y)) / len(graphs)
+            round_flops = count_flops(partial(best_options, verifier, batch, y), aggregations=True) / len(graphs)
             for seed in cfg.seeds:
                 gen = runs["generator", prior, seed]
                 halts = gen.config.model == "min_plus_gnn"  # how long it runs depends on its weights
                 if halts or seed == cfg.seeds[0]:
                     kw = {"halt": True, "iterations": max(g.num_nodes for g in graphs)} if halts else {}
-                    gen_flops = flops_per_graph(gen.model("cpu"), graphs, **kw)
+                    gen_flops = flops_per_graph(gen.model("cpu"), graphs, aggregations=True, **kw)
                 for route in FLOP_ROUTES:
                     d = df[(df.split == split) & (df.route == route) & (df.prior == prior) & (df.seed == seed)]
                     if d.empty:
                         continue
                     rounds = float(np.mean([r for rs in d.rounds for r in rs if r is not None] or [0]))
-                    flops = gen_flops if route == "imitation" else rounds * round_flops + (
+                    flops = gen_flops if route == "imitation" else (rounds + 1) * round_flops + (
                         gen_flops if route == "verifier_generator" else 0.0)
                     rows.append({"split": split, "n": float(d.n.iloc[0]), "route": route, "prior": prior, "seed": seed,
                                  "flops_per_graph": flops, "rounds": rounds})

@@ -163,7 +163,8 @@ def _cells(runs: dict, cfg: DecisiveConfig) -> list[dict]:
                     parts = [] if route.startswith("shortcut") else [runs["generator", prior, seed].name]
                     if route.startswith("verifier"):
                         parts.append(runs["verifier", prior, seed].name)
-                    key = f"decisive|{split}|{n}|{route}|{'|'.join(parts)}" + ("|halt<=n" if route == "imitation" else "")
+                    key = f"decisive|{split}|{n}|{route}|{'|'.join(parts)}" + (
+                        "|halt<=n" if route == "imitation" else "" if route.startswith("shortcut") else "|margins=fine")
                     cells.append({"split": split, "route": route, "prior": prior, "seed": seed, "n": n, "key": key})
     return cells
 
@@ -296,7 +297,7 @@ def hard_negative_auc(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = 
             for seed in cfg.seeds:
                 ver, gen = runs["verifier", prior, seed], runs["generator", prior, seed]
                 n = min(AUC_GRAPHS, num_graphs(split, cfg, prior == "generic"))
-                cells.append((split, n, ver, gen, seed, f"decisive-auc|{split}|{n}|{ver.name}|{gen.name}", prior))
+                cells.append((split, n, ver, gen, seed, f"decisive-auc|{split}|{n}|{ver.name}|{gen.name}|margins=fine", prior))
     parallel_map(_auc_cell, [(*c[:6], str(cache.root)) for c in cells if not cache.result_path(c[5]).exists()],
                  workers=cfg.workers, desc="decisive experiment: hard negatives")
     rows = []

@@ -96,8 +96,9 @@ def certificates_table(df: pd.DataFrame) -> pd.DataFrame:
     return wide.loc[list(dict.fromkeys(df.split))].fillna("—")
 
 
-def conclusion(df: pd.DataFrame, table_split: str) -> str:
-    """The section's conclusion in numbers, computed from the results (markdown bullets)."""
+def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None = None) -> str:
+    """The section's conclusion in numbers, computed from the results (markdown bullets); with
+    ``matched`` (`decisive_anytime.matched`), also the compute-matched comparison."""
     s = scaling(df)
 
     def em(route, prior, split):
@@ -127,6 +128,12 @@ def conclusion(df: pd.DataFrame, table_split: str) -> str:
         lines.append(f"- **Seeds [{prior}]:** the verifier route per seed on {table_split}: "
                      + " / ".join(f"{x:.1f}" for x in per_seed) + "%; each seed's worst split: "
                      + " / ".join(f"{x:.1f}" for x in worst) + "%.")
+    for (split, prior), m in ([] if matched is None else matched.groupby(["split", "prior"], sort=False)):
+        at = {r.route: f"{r['exact match %']:.1f}% {r['95% CI']} at {r.budget} ({r['FLOPs per graph']:.2g} FLOPs)"
+              for _, r in m.iterrows()}
+        lines.append(f"- **Compute-matched [{prior}], {split}:** within the FLOP range both routes cover (up to "
+                     f"{m['shared FLOPs up to'].iloc[0]:.2g} per graph), the search reaches {at.get('verifier_far')}; "
+                     f"the generator, run longer, {at.get('imitation')}.")
     rnd = s[s.route == "verifier_random"]
     far = s[(s.route == "verifier_far") & s.split.isin(rnd.split)]
     far, rnd = far.groupby("prior").exact_match.mean(), rnd.groupby("prior").exact_match.mean()

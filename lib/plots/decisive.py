@@ -123,30 +123,30 @@ def _cost_vs_n(df, column: str, reference, reference_label: str, labels: dict, y
     return fig
 
 
-def plot_exact_vs_flops(scaled, flops, splits, labels: dict, title: str = "") -> Figure:
-    """One panel per split (of ``splits``, those in ``scaled``): exact match (seeds pooled, 95% Wilson
-    bars) against counted FLOPs per graph (seed mean, log axis) for each learned route and prior,
-    on the same graphs."""
-    splits = [s for s in splits if s in set(scaled.split)]  # those this profile ran
-    fig, axes = plt.subplots(1, len(splits), figsize=(4.6 * len(splits), 4.0), squeeze=False, sharey=True)
-    cost = flops[flops.route != "dijkstra"].groupby(["split", "route", "prior"]).flops_per_graph.mean()
+def plot_exact_vs_flops(curves, labels: dict, title: str = "") -> Figure:
+    """One panel per split: exact match (seeds pooled, 95% Wilson band) against counted FLOPs per graph
+    (log axis) as each learned route gets more compute: the generator's iterations, the search's
+    rounds (``curves``: `decisive_anytime.pooled`). The grey span is the FLOP range both share."""
+    splits = list(dict.fromkeys(curves.split))
+    fig, axes = plt.subplots(1, len(splits), figsize=(5.2 * len(splits), 4.0), squeeze=False, sharey=True)
     for ax, split in zip(axes[0], splits):
-        d = scaled[(scaled.split == split) & scaled.route.isin(cost.loc[split].index.get_level_values(0))]
+        d = curves[curves.split == split]
         for route, prior, color, ls in _series(d):
-            r = d[(d.route == route) & (d.prior == prior)]
-            if r.empty or (route, prior) not in cost.loc[split].index:
-                continue
-            x = cost.loc[(split, route, prior)]
-            em, lo, hi = (100 * float(r[c].iloc[0]) for c in ("exact_match", "low", "high"))
-            ax.errorbar([x], [em], yerr=[[max(em - lo, 0)], [max(hi - em, 0)]], marker="o" if prior == "aligned" else "s",
-                        ms=5, capsize=3, color=color, ls="none", label=f"{labels[route]} [{prior}]")
+            r = d[(d.route == route) & (d.prior == prior)].sort_values("budget")
+            ax.plot(r.flops_per_graph, 100 * r.exact_match, ls=ls, marker="o" if route == "imitation" else ".",
+                    ms=4, color=color, label=f"{labels[route]} [{prior}] ({int(r.graphs.max())} graphs)")
+            ax.fill_between(r.flops_per_graph, 100 * r.low, 100 * r.high, color=color, alpha=0.15, lw=0)
+        for prior in dict.fromkeys(d.prior):
+            ranges = [d[(d.prior == prior) & (d.route == route)].flops_per_graph for route in dict.fromkeys(d.route)]
+            lo, hi = max(x.min() for x in ranges), min(x.max() for x in ranges)
+            if lo < hi:
+                ax.axvspan(lo, hi, color="0.5", alpha=0.08, lw=0)
         ax.set_xscale("log")
         ax.set_xlabel("counted FLOPs per graph (log scale)")
-        ax.set_title(f"{split} (n = {int(d.n.iloc[0])}, up to {int(d.graphs.max())} graphs)", fontsize=10)
-    axes[0][0].set_ylabel("graphs fully correct (%)\nbars: 95% Wilson interval")
+        ax.set_title(split, fontsize=10)
+    axes[0][0].set_ylabel("graphs fully correct (%)\nband: 95% Wilson interval")
     axes[0][0].set_ylim(-3, 103)
     axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
-

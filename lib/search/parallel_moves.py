@@ -17,12 +17,33 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..batching import GraphBatch, segment_argmax
+from ..batching import GraphBatch, segment_argmax, segment_max
 
 #: Starting candidates: "far" puts every node but the source at inf, Bellman-Ford's "not reached
 #: yet"; "random" draws y ~ U(0, 1) per node; a generator's output is passed in as a tensor.
 STARTS = ("far", "random")
-TIE = 1e-6  # term margin by which an option must beat the node's current value in the read-out
+
+
+@dataclass(frozen=True)
+class Margins:
+    """How much lower a verifier term must be to count as lower: in the read-out, an option must beat
+    the node's current value (then the node itself) by the *tie* margin; a node moves only when its
+    best option beats its current term by the *move* margin. Each margin is an absolute part plus
+    ``relative`` times the term it is compared with (the node's best option; its current term)."""
+
+    tie: float = 1e-6
+    move: float = 1e-5
+    relative: float = 0.0
+
+
+#: Absolute margins, with which the report's verifiers were trained (their mined search states and
+#: validation): a path shorter by less than 1e-5 in term units is not taken, so the search cannot
+#: resolve near-tied paths, even under the exact checker (whose term is the absolute residual).
+COARSE = Margins()
+#: Margins at float32 noise: a few parts in 10^5 of the term compared, and 1e-9 in absolute terms.
+#: The default of every search since notebook 05 resolved near-tied paths on n = 1600 graphs.
+FINE = Margins(tie=1e-9, move=1e-9, relative=1e-5)
+MARGINS = {"coarse": COARSE, "fine": FINE}
 
 
 @dataclass
@@ -35,6 +56,7 @@ class MoveSearch:
     settled: torch.Tensor  # [B] bool: reached a fixed point before its cap
     energies: list[torch.Tensor] = field(default_factory=list)  # [B] energy after each round (index 0: start)
     states: list[torch.Tensor] = field(default_factory=list)  # [N] candidate after each round, if recorded
+    parents: list[torch.Tensor] = field(default_factory=list)  # [N] read-out after each round, if recorded
 
 
 def start_candidate(batch: GraphBatch, how: str, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -96,25 +118,31 @@ def _bits(x: torch.Tensor) -> torch.Tensor:
     return x.view({2: torch.int16, 4: torch.int32, 8: torch.int64}[x.element_size()])
 
 
-def best_options(verifier, batch: GraphBatch, y: torch.Tensor,
-                 rows: RowCache | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def best_options(verifier, batch: GraphBatch, y: torch.Tensor, rows: RowCache | None = None,
+                 margins: Margins = FINE) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Each node's best option under the verifier: (option index [N], its value [N], its term [N])."""
     values = option_values(batch, y)
     terms = verifier.option_terms(batch, y, batch.cand_dst, values, rows)
     # on a tie, keep the value the node already has; among those, prefer the node itself
     # (an unreached node's parents offer inf too, yet its pointer is itself)
-    penalty = TIE * (values != y[batch.cand_dst]).float() + 0.5 * TIE * (1 - batch.cand_is_self)
+    tie = margins.tie
+    if margins.relative:
+        low = -segment_max(-terms, batch.cand_dst, batch.num_nodes)
+        tie = tie + margins.relative * low.abs().nan_to_num(posinf=0.0)[batch.cand_dst]
+    penalty = tie * (values != y[batch.cand_dst]).float() + 0.5 * tie * (1 - batch.cand_is_self)
     best = segment_argmax(-(terms + penalty), batch.cand_dst, batch.num_nodes)
     return best, values[best], terms[best]
 
 
 @torch.no_grad()
 def parallel_descent(verifier, batch: GraphBatch, y0: torch.Tensor, cap: torch.Tensor | int | None = None,
-                     tol: float = 1e-5, record: bool = False) -> MoveSearch:
+                     margins: Margins = FINE, record: bool = False) -> MoveSearch:
     """Parallel best moves from ``y0`` until a fixed point or ``cap`` rounds per graph.
 
     ``cap`` defaults to each graph's node count, the budget Bellman-Ford needs, so the budget grows
-    with the instance. A node moves when its best option lowers its term by more than ``tol``."""
+    with the instance. A node moves when its best option lowers its term by more than the move
+    margin of ``margins``. With ``record``, ``states`` and ``parents`` hold the candidate and the
+    read-out after every round (what the search returns when capped there)."""
     if cap is None:
         cap = batch.sizes.clone()
     cap = torch.as_tensor(cap, device=batch.device).expand(batch.num_graphs)
@@ -125,11 +153,16 @@ def parallel_descent(verifier, batch: GraphBatch, y0: torch.Tensor, cap: torch.T
     option_rows, node_rows = RowCache(), RowCache()  # rerun the networks only where inputs changed
     current = verifier.node_terms(batch, y, node_rows)  # each node's term now; the energies sum them per graph
     energies = [_per_graph(batch, current)]
-    states = [y.clone()] if record else []
+    states, parents = ([y.clone()] if record else []), []
+    nodes = torch.arange(batch.num_nodes, device=y.device)
+    read_out = lambda best: torch.where(batch.is_source > 0, nodes, batch.cand_src[best])
     best = None  # the best options at the current y, once scored
     while bool(active.any()):
-        best, value, term = best_options(verifier, batch, y, option_rows)
-        move = (term < current - tol) & active[batch.node_graph]
+        best, value, term = best_options(verifier, batch, y, option_rows, margins)
+        if record:
+            parents.append(read_out(best))
+        margin = margins.move + (margins.relative * current.abs().nan_to_num(posinf=0.0) if margins.relative else 0.0)
+        move = (term < current - margin) & active[batch.node_graph]
         moved = torch.zeros(batch.num_graphs, dtype=torch.long, device=y.device).index_add(
             0, batch.node_graph, move.long()) > 0
         settled |= active & ~moved
@@ -143,14 +176,14 @@ def parallel_descent(verifier, batch: GraphBatch, y0: torch.Tensor, cap: torch.T
         if record:
             states.append(y.clone())
     if best is None:
-        best, _, _ = best_options(verifier, batch, y, option_rows)
-    nodes = torch.arange(batch.num_nodes, device=y.device)
-    parent = torch.where(batch.is_source > 0, nodes, batch.cand_src[best])
-    return MoveSearch(y, parent, rounds, settled, energies, states)
+        best, _, _ = best_options(verifier, batch, y, option_rows, margins)
+        if record:
+            parents.append(read_out(best))
+    return MoveSearch(y, read_out(best), rounds, settled, energies, states, parents)
 
 
 def _per_graph(batch: GraphBatch, terms: torch.Tensor) -> torch.Tensor:
-    return torch.zeros(batch.num_graphs, device=terms.device).index_add(0, batch.node_graph, terms)
+    return torch.zeros(batch.num_graphs, dtype=terms.dtype, device=terms.device).index_add(0, batch.node_graph, terms)
 
 
-__all__ = ["STARTS", "MoveSearch", "RowCache", "best_options", "option_values", "parallel_descent", "start_candidate"]
+__all__ = ["COARSE", "FINE", "MARGINS", "STARTS", "Margins", "MoveSearch", "RowCache", "best_options", "option_values", "parallel_descent", "start_candidate"]

@@ -13,7 +13,7 @@ from ..determinism import single_thread
 from ..devices import resolve_device
 from ..graphs import Graph
 from ..metrics import Prediction, evaluate_predictions, fully_right
-from ..search.parallel_moves import STARTS, parallel_descent, start_candidate
+from ..search.parallel_moves import FINE, STARTS, Margins, parallel_descent, start_candidate
 
 
 def generator_distances(generator_run, graphs: Sequence[Graph], device: str = "auto") -> list[torch.Tensor]:
@@ -29,11 +29,11 @@ class VerifierSolver:
     """Parallel best moves under ``verifier`` from ``start``: "far", "random", or a generator run."""
 
     def __init__(self, verifier, start="far", device="auto", name: str = "", batch_size: int = 32, seed: int = 0,
-                 cap: int | None = None):
+                 cap: int | None = None, margins: Margins = FINE):
         if isinstance(start, str) and start not in STARTS:
             raise ValueError(f"unknown search start {start!r}; choose from {STARTS} or pass a generator run")
         self.verifier, self.start, self.device = verifier, start, resolve_device(device)
-        self.name, self.batch_size, self.seed, self.cap = name, batch_size, seed, cap
+        self.name, self.batch_size, self.seed, self.cap, self.margins = name, batch_size, seed, cap, margins
         self.last_settled: list[bool] = []
         self.last_accepted: list[bool] = []
 
@@ -47,7 +47,7 @@ class VerifierSolver:
                 batch = collate(part, with_targets=False).to(self.device)
                 y0 = (start_candidate(batch, self.start, gen) if starts is None
                       else torch.cat(starts[lo:lo + self.batch_size]).to(self.device))
-                found = parallel_descent(self.verifier, batch, y0, self.cap)
+                found = parallel_descent(self.verifier, batch, y0, self.cap, self.margins)
                 with torch.no_grad():
                     self.last_accepted += self.verifier.accepts(batch, found.y).tolist()
                 self.last_settled += found.settled.tolist()

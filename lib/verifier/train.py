@@ -34,7 +34,7 @@ from ..determinism import set_seed
 from ..devices import resolve_device
 from ..runs import Run, RunCache, RunConfig, evaluation_key
 from ..samplers import sample_split
-from ..search.parallel_moves import option_values, parallel_descent, start_candidate
+from ..search.parallel_moves import MARGINS, option_values, parallel_descent, start_candidate
 from ..training import (
     LearningCurve,
     environment,
@@ -65,6 +65,7 @@ class VerifierTrainConfig(RunConfig):
     corruptions: int = 2  # corrupted copies of the truth per graph and step
     mine_cap: int = 0  # rounds of the mining search per start (0: each graph's node count)
     label_warmup: float = 0.0  # fraction of the steps on `local_choice_loss` alone, before the label loss joins
+    search_margins: str = "coarse"  # margins of the mining search and of validation (`parallel_moves.MARGINS`)
     lr: float = 1e-3  # AdamW learning rate (cosine decay to 10%)
     weight_decay: float = 0.0  # AdamW weight decay
     grad_clip: float = 1.0  # gradient-norm clip
@@ -82,6 +83,8 @@ class VerifierTrainConfig(RunConfig):
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.batch_size > self.train_graphs or self.corruptions < 0 or self.mine_cap < 0:
             raise ValueError("need batch_size <= train_graphs, corruptions >= 0 and mine_cap >= 0")
+        if self.search_margins not in MARGINS:
+            raise ValueError(f"unknown search_margins {self.search_margins!r}; choose from {sorted(MARGINS)}")
         if not 0.0 <= self.label_warmup < 1.0:
             raise ValueError(f"label_warmup is a fraction of the steps in [0, 1), got {self.label_warmup}")
 
@@ -108,7 +111,7 @@ class VerifierRun(Run):
 
     def evaluate(self, split: str, num_graphs: int, device: str = "auto", start: str = "far") -> dict:
         """Metrics of the search from ``start`` on a named split, cached in the run folder."""
-        key = evaluation_key(split=split, num_graphs=num_graphs, start=start, search="parallel_moves")
+        key = evaluation_key(split=split, num_graphs=num_graphs, start=start, search="parallel_moves", margins="fine")
         return self.cached_evaluation(key, lambda: self.solver(device, start).evaluate(sample_split(split, num_graphs)))
 
 
@@ -153,7 +156,7 @@ def _train_verifier(cfg: VerifierTrainConfig, cache: RunCache, dev: torch.device
             loss = local_choice_loss(model, batch)
         curve.add_loss(optimizer_step(opt, loss, model.parameters(), cfg.grad_clip))
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
-            m = VerifierSolver(model.eval(), start="far", device=dev).evaluate(val)
+            m = VerifierSolver(model.eval(), start="far", device=dev, margins=MARGINS[cfg.search_margins]).evaluate(val)
             curve.log(step + 1, bar, val_exact_match=m["exact_match"], val_settled=m["settled_fraction"],
                       train_wrong_fraction=float(np.mean(wrong_seen)) if wrong_seen else None)
             wrong_seen.clear()
@@ -174,7 +177,7 @@ def _candidates(model, batch, cfg: VerifierTrainConfig, idx, proposals, rng, gen
     model.eval()
     for how in ("far", "random"):
         y0 = start_candidate(batch, how, gen).to(batch.weights.device)
-        cands.append(parallel_descent(model, batch, y0, cfg.mine_cap or None).y)
+        cands.append(parallel_descent(model, batch, y0, cfg.mine_cap or None, MARGINS[cfg.search_margins]).y)
     model.train()
     return cands
 
