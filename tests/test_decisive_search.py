@@ -143,6 +143,10 @@ def test_compute_matched_curves_cover_a_shared_flop_range_on_the_same_graphs(stu
     assert set(matched.route) == set(da.ROUTES)
     assert (matched["FLOPs per graph"] <= matched["shared FLOPs up to"]).all()
     assert "Compute-matched" in dt.conclusion(df, cfg.table_split, matched)
+    from lib.plots import plot_exact_vs_flops
+    fig = plot_exact_vs_flops(da.pooled(curves), ds.ROUTE_LABELS)
+    assert len(fig.axes) == curves.groupby(["split", "prior"]).ngroups
+    assert all(ax.get_xscale() == "log" and len(ax.lines) == len(da.ROUTES) for ax in fig.axes)
     monkeypatch.setattr(da, "_cell", lambda *a: pytest.fail("recomputed a cached curve"))
     pd.testing.assert_frame_equal(da.curves(runs, cfg, RunCache(root)), curves)
 
@@ -153,7 +157,7 @@ def test_aggregations_count_one_op_per_aggregated_element():
     x, index = torch.randn(10, 4), torch.tensor([0, 1] * 5)
     assert count_flops(lambda: torch.zeros(2, 4).index_add(0, index, x)) == 0.0
     assert count_flops(lambda: torch.zeros(2, 4).index_add(0, index, x), aggregations=True) == 40.0
-    amin = lambda: torch.zeros(2, 4).scatter_reduce(0, index[:, None].expand(10, 4), x, "amin")  # noqa: E731
+    amin = lambda: torch.zeros(2, 4).scatter_reduce(0, index[:, None].expand(10, 4), x, "amin")
     assert count_flops(amin, aggregations=True) == 40.0
     assert count_flops(lambda: x @ x.T, aggregations=True) == count_flops(lambda: x @ x.T) == 2 * 10 * 4 * 10
 

@@ -124,29 +124,32 @@ def _cost_vs_n(df, column: str, reference, reference_label: str, labels: dict, y
 
 
 def plot_exact_vs_flops(curves, labels: dict, title: str = "") -> Figure:
-    """One panel per split: exact match (seeds pooled, 95% Wilson band) against counted FLOPs per graph
-    (log axis) as each learned route gets more compute: the generator's iterations, the search's
-    rounds (``curves``: `decisive_anytime.pooled`). The grey span is the FLOP range both share."""
-    splits = list(dict.fromkeys(curves.split))
-    fig, axes = plt.subplots(1, len(splits), figsize=(5.2 * len(splits), 4.0), squeeze=False, sharey=True)
-    for ax, split in zip(axes[0], splits):
-        d = curves[curves.split == split]
-        for route, prior, color, ls in _series(d):
-            r = d[(d.route == route) & (d.prior == prior)].sort_values("budget")
-            ax.plot(r.flops_per_graph, 100 * r.exact_match, ls=ls, marker="o" if route == "imitation" else ".",
-                    ms=4, color=color, label=f"{labels[route]} [{prior}] ({int(r.graphs.max())} graphs)")
-            ax.fill_between(r.flops_per_graph, 100 * r.low, 100 * r.high, color=color, alpha=0.15, lw=0)
-        for prior in dict.fromkeys(d.prior):
-            ranges = [d[(d.prior == prior) & (d.route == route)].flops_per_graph for route in dict.fromkeys(d.route)]
-            lo, hi = max(x.min() for x in ranges), min(x.max() for x in ranges)
-            if lo < hi:
-                ax.axvspan(lo, hi, color="0.5", alpha=0.08, lw=0)
+    """One panel per (split, prior): exact match (seeds pooled, 95% Wilson band) against counted FLOPs
+    per graph (log axis) as each learned route gets more compute: the generator's iterations, the
+    search's rounds (``curves``: `decisive_anytime.pooled`). The grey span is the FLOP range both share."""
+    panels = list(dict.fromkeys(zip(curves.split, curves.prior)))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 4.2), squeeze=False, sharey=True)
+    routes = list(dict.fromkeys(curves.route))
+    for ax, (split, prior) in zip(axes[0], panels):
+        d = curves[(curves.split == split) & (curves.prior == prior)]
+        for k, route in enumerate(routes):
+            r = d[d.route == route].sort_values("budget")
+            budget = "T iterations" if route == "imitation" else "r rounds"
+            ax.plot(r.flops_per_graph, 100 * r.exact_match, marker="o", ms=3.5, color=PALETTE[k],
+                    label=f"{labels[route]} ({budget})")
+            ax.fill_between(r.flops_per_graph, 100 * r.low, 100 * r.high, color=PALETTE[k], alpha=0.15, lw=0)
+        ranges = [d[d.route == route].flops_per_graph for route in routes]
+        lo, hi = max(x.min() for x in ranges), min(x.max() for x in ranges)
+        if lo < hi:
+            ax.axvspan(lo, hi, color="0.5", alpha=0.1, lw=0, label="FLOP range both cover")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("counted FLOPs per graph (log scale)")
-        ax.set_title(split, fontsize=10)
+        ax.set_title(f"{split}, {prior} prior ({int(d.graphs.max())} graphs, seeds pooled)", fontsize=10)
     axes[0][0].set_ylabel("graphs fully correct (%)\nband: 95% Wilson interval")
     axes[0][0].set_ylim(-3, 103)
-    axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=8, frameon=False, loc="lower center", ncol=len(names))
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
