@@ -143,3 +143,25 @@ def test_label_warmup_trains_the_local_ranking_alone_first(tmp_path):
     with pytest.raises(ValueError, match="label_warmup"):
         preset("verifier_tiny").replace(label_warmup=1.0)
     assert preset("verifier_tiny").replace(label_warmup=0.0).key == preset("verifier_tiny").key  # cached runs stay valid
+
+
+def test_training_searches_with_its_configured_margins(monkeypatch, tmp_path):
+    """The mining search and validation use ``search_margins`` (coarse by default, as the report's
+    verifiers were trained); the default leaves the cache key as it was; an unknown name is an error."""
+    import lib.verifier.solver as vs
+    import lib.verifier.train as vt
+    from lib.runs import RunCache
+    from lib.search.parallel_moves import COARSE, FINE
+
+    seen = []
+    real = vt.parallel_descent
+    for module in (vt, vs):  # the mining search; the validation search (`VerifierSolver`)
+        monkeypatch.setattr(module, "parallel_descent", lambda *a, **k: seen.append(a[4]) or real(*a, **k))
+    for name, margins in (("coarse", COARSE), ("fine", FINE)):
+        seen.clear()
+        cfg = preset("verifier_tiny").replace(steps=2, eval_every=2, search_margins=name)
+        train_any(cfg, RunCache(tmp_path), device="cpu", progress=False)
+        assert len(seen) >= 3 and all(m == margins for m in seen)  # 2 mining starts, 1 validation
+    assert preset("verifier_tiny").replace(search_margins="coarse").key == preset("verifier_tiny").key
+    with pytest.raises(ValueError, match="search_margins"):
+        preset("verifier_tiny").replace(search_margins="exact")
