@@ -142,16 +142,12 @@ class MovesExplorer:
             import torch
 
             from .batching import collate
-            from .search.parallel_moves import best_options, parallel_descent, start_candidate
+            from .search.parallel_moves import parallel_descent, start_candidate
             batch = collate([self.graph], with_targets=False)
             found = parallel_descent(self.verifier, batch, start_candidate(batch, start, torch.Generator().manual_seed(
                 self.seed)), record=True)
-            preds = []
-            for y in found.states:
-                with torch.no_grad():
-                    best, _, _ = best_options(self.verifier, batch, y)
-                pi = torch.where(batch.is_source > 0, torch.arange(batch.num_nodes), batch.cand_src[best])
-                preds.append(Prediction(pi.numpy().astype(np.int64), y.numpy().astype(np.float64)))
+            preds = [Prediction(pi.numpy().astype(np.int64), y.numpy().astype(np.float64))
+                     for pi, y in zip(found.parents, found.states)]
             traj = Trajectory(found.states, torch.stack(found.energies).reshape(len(found.states), 1))
             self._cache[start] = (traj, preds)
         return self._cache[start]

@@ -112,7 +112,9 @@ def test_route_flops_count_a_round_times_the_rounds_used(study):
     graphs = sample_split(split, 2)
     batch = collate(graphs, with_targets=False)
     verifier = runs["verifier", prior, seed].model("cpu")
-    one_round = count_flops(lambda: best_options(verifier, batch, start_candidate(batch, "far")), aggregations=True) / 2
+    y = start_candidate(batch, "far")
+    one_round = (count_flops(lambda: best_options(verifier, batch, y), aggregations=True)
+                 + count_flops(lambda: verifier.node_terms(batch, y), aggregations=True)) / 2
     d = df[(df.split == split) & (df.route == "verifier_far") & (df.prior == prior) & (df.seed == seed)]
     rounds = np.mean([r for rs in d.rounds for r in rs])
     row = flops[(flops.split == split) & (flops.route == "verifier_far") & (flops.prior == prior) & (flops.seed == seed)]
@@ -137,8 +139,8 @@ def test_compute_matched_curves_cover_a_shared_flop_range_on_the_same_graphs(stu
         assert list(search.budget) == list(range(len(search))) and search.flops_per_graph.is_monotonic_increasing
         assert gen.flops_per_graph.iloc[-1] >= search.flops_per_graph.iloc[-1] or gen.budget.max() == da.MAX_ITERATIONS
         row = df[(df.split == split) & (df.route == "verifier_far") & (df.prior == prior) & (df.seed == seed)]
-        if int(row.graphs.iloc[0]) == int(search.graphs.iloc[0]):
-            assert int(search.exact.iloc[-1]) == int(row.exact.iloc[0])
+        assert int(row.graphs.iloc[0]) == int(search.graphs.iloc[0])  # the same graphs as the route's results
+        assert int(search.exact.iloc[-1]) == int(row.exact.iloc[0])
     matched = da.matched(curves)
     assert set(matched.route) == set(da.ROUTES)
     assert (matched["FLOPs per graph"] <= matched["shared FLOPs up to"]).all()
@@ -149,6 +151,54 @@ def test_compute_matched_curves_cover_a_shared_flop_range_on_the_same_graphs(stu
     assert all(ax.get_xscale() == "log" and len(ax.lines) == len(da.ROUTES) for ax in fig.axes)
     monkeypatch.setattr(da, "_cell", lambda *a: pytest.fail("recomputed a cached curve"))
     pd.testing.assert_frame_equal(da.curves(runs, cfg, RunCache(root)), curves)
+
+
+def test_the_search_curve_ends_at_the_cost_route_flops_charges(study):
+    from lib.experiments import decisive_anytime as da
+
+    cfg, runs, df, root = study
+    curves = da.curves(runs, cfg, RunCache(root))
+    for (split, prior, seed), c in curves[curves.route == "verifier_far"].groupby(["split", "prior", "seed"]):
+        # FLOPs counted on the same graphs (the smoke profile's generic search has fewer than FLOP_GRAPHS)
+        flops = dc.route_flops(runs, cfg, df, graphs_per_split=min(da.FLOP_GRAPHS, int(c.graphs.iloc[0])))
+        charged = flops[(flops.split == split) & (flops.route == "verifier_far") & (flops.prior == prior)
+                        & (flops.seed == seed)].flops_per_graph.iloc[0]
+        assert c.flops_per_graph.iloc[-1] == pytest.approx(charged)
+
+
+def test_pooled_curves_carry_a_settled_search_and_keep_the_generator_budgets_every_seed_ran():
+    from lib.experiments import decisive_anytime as da
+
+    def rows(seed, route, budgets, exact, flops):
+        return [{"split": "s", "prior": "aligned", "seed": seed, "graphs": 10, "route": route, "budget": b,
+                 "exact": e, "flops_per_graph": f} for b, e, f in zip(budgets, exact, flops)]
+    df = pd.DataFrame(rows(0, "verifier_far", [0, 1, 2], [0, 5, 10], [1.0, 2.0, 3.0])  # settled after 2 rounds
+                      + rows(1, "verifier_far", [0, 1, 2, 3], [0, 2, 6, 9], [1.0, 2.0, 3.0, 4.0])
+                      + rows(0, "imitation", [1, 2, 4], [1, 1, 1], [0.5, 1.0, 2.0])
+                      + rows(1, "imitation", [1, 2], [2, 2], [0.5, 1.0]))
+    p = da.pooled(df)
+    search = p[p.route == "verifier_far"]
+    assert list(search.budget) == [0, 1, 2, 3] and (search.graphs == 20).all()
+    assert list(search.exact) == [0, 7, 16, 19]  # seed 0 carried at its final read-out
+    assert list(search.flops_per_graph) == [1.0, 2.0, 3.0, 3.5]  # ... at its final cost
+    assert list(p[p.route == "imitation"].budget) == [1, 2]
+    m = da.matched(df).set_index("route")
+    assert (m["shared FLOPs up to"] == 1.0).all()  # the generator's largest common cost
+    assert m.loc["imitation", "budget"] == "T = 2" and m.loc["verifier_far", "budget"] == "r = 0"
+    assert m.loc["verifier_far", "exact match %"] == 0.0 and m.loc["imitation", "generator best %"] == 15.0
+    with pytest.raises(ValueError, match="different numbers of graphs"):
+        da.pooled(df.assign(graphs=np.where((df.seed == 1) & (df.budget == 3), 5, 10)))
+
+
+def test_the_exact_checker_is_exact_under_both_margins_on_small_graphs(study):
+    """On the smoke profile's small graphs no path is near-tied below the coarse margin."""
+    from lib.experiments import decisive_margins as dm
+
+    cfg, _, _, root = study
+    big = cfg.__class__(**{**cfg.__dict__, "splits": ("test_16", "salsa_er_800"), "graphs": 2})
+    table = dm.ceiling_by_margins(big, RunCache(root))
+    assert list(table.index) == ["salsa_er_800"] and (table.filter(like="exact checker") == 100.0).all().all()
+    assert dm.ceiling_by_margins(cfg, RunCache(root)).empty  # no split of n >= 800 in the smoke profile
 
 
 def test_aggregations_count_one_op_per_aggregated_element():

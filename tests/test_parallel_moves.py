@@ -64,12 +64,19 @@ def test_fine_margins_resolve_a_near_tied_path_that_coarse_margins_miss():
 def test_a_recorded_search_reads_out_each_round_as_a_capped_search_would():
     graphs = [_path(9), _near_tie()] + sample_split("test_16", 3)
     b = collate(graphs, with_targets=False)
-    found = parallel_descent(ExactChecker(), b, start_candidate(b, "far"), record=True)
-    assert len(found.parents) == len(found.states) == int(found.rounds.max()) + 1
-    assert torch.equal(found.parents[-1], found.parent)
-    for r in (0, 2, 5):
-        capped = parallel_descent(ExactChecker(), b, start_candidate(b, "far"), cap=r)
-        assert torch.equal(found.parents[r], capped.parent)
+    for cap in (None, torch.tensor([3, 9, 1, 9, 2])):  # with per-graph caps, some graphs stop on their cap
+        found = parallel_descent(ExactChecker(), b, start_candidate(b, "far"), cap=cap, record=True)
+        assert len(found.parents) == len(found.states) == int(found.rounds.max()) + 1
+        assert torch.equal(found.parents[-1], found.parent)
+        for r in range(len(found.parents)):
+            limit = r if cap is None else torch.minimum(cap, torch.tensor(r))
+            assert torch.equal(found.parents[r], parallel_descent(ExactChecker(), b, start_candidate(b, "far"), limit).parent)
+
+
+def test_relative_margins_ignore_infinite_and_nan_terms():
+    terms = torch.tensor([1.0, float("inf"), float("nan"), -2.0])
+    assert torch.equal(FINE.widen(1e-9, terms), torch.tensor([1e-9 + 1e-5, 1e-9, 1e-9, 1e-9 + 2e-5]))
+    assert COARSE.widen(1e-5, terms) == 1e-5  # absolute margins: the number itself, as before
 
 
 def test_an_isolated_source_leaves_every_other_node_unreachable():
@@ -143,7 +150,7 @@ def _reference_descent(verifier, b, y0, margins):
         energies.append(torch.zeros(b.num_graphs).index_add(0, b.node_graph, current))
         while bool(active.any()):
             _, value, term = best_options(verifier, b, y, margins=margins)
-            move = (term < current - (margins.move + margins.relative * current.abs())) & active[b.node_graph]
+            move = (term < current - margins.widen(margins.move, current)) & active[b.node_graph]
             moved = torch.zeros(b.num_graphs, dtype=torch.long).index_add(0, b.node_graph, move.long()) > 0
             if not bool(moved.any()):
                 break

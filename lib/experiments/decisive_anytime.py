@@ -2,35 +2,33 @@
 given more compute, on the same graphs.
 
 * The generator runs its loop for T = 1, 2, 4, ... iterations (no halting), so its cost grows with T,
-  until it costs as much as the search's last round (the min-plus loop is cheap per iteration, so
-  it runs up to thousands of iterations; it reached its fixed point long before).
+  until it costs more than the whole search (the min-plus loop is cheap per iteration, so it runs up
+  to thousands of iterations; it reached its fixed point long before).
 * The verifier's search from the far start is read out after r = 0, 1, 2, ... rounds: what it
-  returns when capped at r rounds. Its cost is (r + 1) times one round (every node scoring every
-  option; the last scoring is the read-out).
+  returns when capped at r rounds. A graph whose search settled after R rounds costs R + 1 rounds
+  from then on (`decisive_cost.search_round_flops` each; the last one is the read-out), so the
+  curve's last point costs what `decisive_cost.route_flops` charges the route.
 
 FLOPs are counted with message passing's aggregations (`lib.flops`, ``aggregations=True``): matrix
 products alone would leave out the min-plus generator's whole loop, which is a min over messages.
-
-Both curves cover the FLOPs between one step and the search's fixed point, so they share a range,
-and `matched` compares them at the top of that shared range.
 """
 
 from __future__ import annotations
-
-from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from ..batching import collate
-from ..flops import count_flops, flops_per_graph
+from ..flops import flops_per_graph
 from ..graphs import Graph
-from ..oracle import dijkstra, pointer_correct
+from ..metrics import Prediction, graph_scores
+from ..oracle import dijkstra
 from ..runs import RunCache
 from ..samplers import sample_split
-from ..search.parallel_moves import FINE, best_options, parallel_descent, start_candidate
+from ..search.parallel_moves import FINE, parallel_descent, start_candidate
 from ..statistics import wilson
 from ..sweep import parallel_map
+from .decisive_cost import search_round_flops
 from .decisive_search import PRIORS, DecisiveConfig, num_graphs
 
 #: Splits of the comparison (the 2 x 2 table's), the cap on the generator's iterations, and the
@@ -41,8 +39,9 @@ FLOP_GRAPHS = 4
 ROUTES = ("imitation", "verifier_far")
 
 
-def _right(graphs: list[Graph], dists: list[np.ndarray], pi: np.ndarray, offsets) -> list[bool]:
-    return [bool(pointer_correct(g, pi[o:o + g.num_nodes] - o, d).all()) for g, d, o in zip(graphs, dists, offsets)]
+def _right(graph: Graph, dist: np.ndarray, pi: np.ndarray) -> bool:
+    s = graph_scores(graph, Prediction(pi), dist)
+    return s["correct"] == s["total"]
 
 
 def _generator_curve(gen, graphs: list[Graph], dists, flops_to_cover: float) -> list[dict]:
@@ -51,31 +50,28 @@ def _generator_curve(gen, graphs: list[Graph], dists, flops_to_cover: float) -> 
     model, rows, t = gen.model("cpu"), [], 1
     while t <= MAX_ITERATIONS and (not rows or rows[-1]["flops_per_graph"] < flops_to_cover):
         preds = gen.solver("cpu", iterations=t).solve(graphs)
-        right = [bool(pointer_correct(g, p.pi, d).all()) for g, p, d in zip(graphs, preds, dists)]
-        rows.append({"route": "imitation", "budget": t, "exact": int(sum(right)),
+        rows.append({"route": "imitation", "budget": t,
+                     "exact": sum(_right(g, d, p.pi) for g, p, d in zip(graphs, preds, dists)),
                      "flops_per_graph": flops_per_graph(model, graphs[:FLOP_GRAPHS], aggregations=True, iterations=t)})
         t *= 2
     return rows
 
 
 def _search_curve(verifier, graphs: list[Graph], dists, batch_size: int = 32) -> list[dict]:
-    """Exact match of the far-start search's read-out after each round, and one round's FLOPs."""
-    first = collate(graphs[:FLOP_GRAPHS], with_targets=False)
-    one_round = partial(best_options, verifier, first, start_candidate(first, "far"))
-    round_flops = count_flops(one_round, aggregations=True) / len(graphs[:FLOP_GRAPHS])
-    per_round: list[list[bool]] = []  # [batch][round] -> graphs right, padded with the final read-out
+    """Exact match and FLOPs per graph of the far-start search's read-out after each round."""
+    round_flops = search_round_flops(verifier, collate(graphs[:FLOP_GRAPHS], with_targets=False))
+    right: list[list[bool]] = []  # per graph: right after round 0, 1, ..., until it settled
     for lo in range(0, len(graphs), batch_size):
         part, part_d = graphs[lo:lo + batch_size], dists[lo:lo + batch_size]
         batch = collate(part, with_targets=False)
         found = parallel_descent(verifier, batch, start_candidate(batch, "far"), margins=FINE, record=True)
-        offsets = batch.offsets.tolist()
-        per_round.append([_right(part, part_d, p.numpy(), offsets) for p in found.parents])
-    rounds = max(len(r) for r in per_round)
-    rows = []
-    for r in range(rounds):
-        exact = sum(sum(b[min(r, len(b) - 1)]) for b in per_round)
-        rows.append({"route": "verifier_far", "budget": r, "exact": int(exact), "flops_per_graph": (r + 1) * round_flops})
-    return rows
+        pis = [batch.split_nodes(p - batch.offsets[batch.node_graph]) for p in found.parents]
+        right += [[_right(g, d, pis[r][i]) for r in range(int(found.rounds[i]) + 1)]
+                  for i, (g, d) in enumerate(zip(part, part_d))]
+    settled = np.array([len(r) - 1 for r in right])  # each graph's rounds
+    return [{"route": "verifier_far", "budget": r, "exact": sum(g[min(r, len(g) - 1)] for g in right),
+             "flops_per_graph": float(np.mean(np.minimum(r, settled) + 1)) * round_flops}
+            for r in range(int(settled.max()) + 1)]
 
 
 def _cell(split: str, n: int, gen, ver, key: str, root: str) -> None:
@@ -99,7 +95,7 @@ def curves(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> pd
             n = num_graphs(split, cfg, generic=prior == "generic")
             for seed in cfg.seeds:
                 gen, ver = runs["generator", prior, seed], runs["verifier", prior, seed]
-                key = f"decisive-anytime|{split}|{n}|{gen.name}|{ver.name}|margins=fine|aggregations|cover"
+                key = f"decisive-anytime|{split}|{n}|{gen.name}|{ver.name}|margins=fine|aggregations|node-terms"
                 cells.append((split, n, gen, ver, key, prior, seed))
     parallel_map(_cell, [(*c[:5], str(cache.root)) for c in cells if not cache.result_path(c[4]).exists()],
                  workers=cfg.workers, desc="decisive experiment: compute-matched curves")
@@ -114,11 +110,28 @@ def _missing(key: str):
     raise RuntimeError(f"the curve {key!r} was not written to the run cache")
 
 
+def _aligned_budgets(df: pd.DataFrame) -> pd.DataFrame:
+    """Every seed of a (split, prior, route) at the same budgets: a search curve ends when its last
+    graph settled, so it is carried on at its final read-out (same answer, same cost) up to the
+    longest seed's; the generator keeps the iteration counts that every seed ran."""
+    parts = []
+    for (_, _, route), d in df.groupby(["split", "prior", "route"], sort=False):
+        seeds = [x.set_index("budget").sort_index() for _, x in d.groupby("seed", sort=False)]
+        if route == "imitation":
+            budgets = sorted(set.intersection(*(set(x.index) for x in seeds)))
+            parts += [x.loc[budgets] for x in seeds]
+        else:
+            parts += [x.reindex(range(int(d.budget.max()) + 1), method="ffill") for x in seeds]
+    return pd.concat(parts).rename_axis("budget").reset_index()
+
+
 def pooled(df: pd.DataFrame) -> pd.DataFrame:
-    """Seeds pooled at each budget (the FLOPs of a budget do not depend on the seed): exact match
-    with its Wilson 95% interval."""
-    g = df.groupby(["split", "prior", "route", "budget"], sort=False).agg(
+    """Seeds pooled at each budget (`_aligned_budgets`): exact match with its Wilson 95% interval,
+    FLOPs per graph the seeds' mean."""
+    g = _aligned_budgets(df).groupby(["split", "prior", "route", "budget"], sort=False).agg(
         exact=("exact", "sum"), graphs=("graphs", "sum"), flops_per_graph=("flops_per_graph", "mean")).reset_index()
+    if not g.groupby(["split", "prior", "route"]).graphs.nunique().eq(1).all():
+        raise ValueError("a curve's budgets were measured on different numbers of graphs")
     bounds = [wilson(int(e), int(n)) for e, n in zip(g.exact, g.graphs)]
     g["exact_match"] = g.exact / g.graphs
     g["low"], g["high"] = [b[0] for b in bounds], [b[1] for b in bounds]
@@ -127,10 +140,12 @@ def pooled(df: pd.DataFrame) -> pd.DataFrame:
 
 def matched(df: pd.DataFrame) -> pd.DataFrame:
     """Per split and prior, each route's exact match (%) at its largest budget within the shared
-    FLOP range (up to the lower of the two routes' largest costs), with the budget and its FLOPs."""
+    FLOP range (up to the lower of the two routes' largest costs), with the budget and its FLOPs;
+    and the generator's best exact match at any iteration count tried, inside the range or not."""
     p, rows = pooled(df), []
     for (split, prior), g in p.groupby(["split", "prior"], sort=False):
         top = min(g[g.route == r].flops_per_graph.max() for r in ROUTES)
+        generator_best = 100 * float(g[g.route == "imitation"].exact_match.max())
         for route in ROUTES:
             d = g[(g.route == route) & (g.flops_per_graph <= top)].sort_values("budget")
             if d.empty:
@@ -140,7 +155,8 @@ def matched(df: pd.DataFrame) -> pd.DataFrame:
                          "budget": f"{'T' if route == 'imitation' else 'r'} = {int(best.budget)}",
                          "FLOPs per graph": float(best.flops_per_graph), "graphs": int(best.graphs),
                          "exact match %": 100 * float(best.exact_match),
-                         "95% CI": f"[{100 * best.low:.1f}, {100 * best.high:.1f}]"})
+                         "95% CI": f"[{100 * best.low:.1f}, {100 * best.high:.1f}]",
+                         "generator best %": generator_best})
     return pd.DataFrame(rows)
 
 

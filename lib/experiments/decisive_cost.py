@@ -19,13 +19,23 @@ from .decisive_search import PRIORS, DecisiveConfig
 FLOP_ROUTES = ("imitation", "verifier_far", "verifier_generator")
 
 
+def search_round_flops(verifier, batch) -> float:
+    """Counted FLOPs per graph of one round of the search (`parallel_moves.parallel_descent`): every
+    node scoring every option (`best_options`), and the verifier's terms at the new candidate
+    (``node_terms``), at the far start; aggregations included."""
+    y = start_candidate(batch, "far")
+    scoring = count_flops(partial(best_options, verifier, batch, y), aggregations=True)
+    terms = count_flops(partial(verifier.node_terms, batch, y), aggregations=True)
+    return (scoring + terms) / batch.num_graphs
+
+
 def route_flops(runs: dict, cfg: DecisiveConfig, df: pd.DataFrame, graphs_per_split: int = 4) -> pd.DataFrame:
     """Counted FLOPs per graph (matrix products and message passing's aggregations, `lib.flops`) of
     each learned route, per split,
     prior and seed: the generator's forward pass as the imitation route runs it (the min-plus one
-    halting, capped at n), and one round of the verifier's search (every node scoring every
-    option) times the mean rounds that route used on that split plus one (read from ``df``, the
-    results; the search scores once more to find that nothing moves, and that scoring is its read-out);
+    halting, capped at n), and one round of the verifier's search (`search_round_flops`) times the
+    mean rounds that route used on that split plus one (read from ``df``, the results; the search
+    scores once more to find that nothing moves, and that scoring is its read-out);
     the route from the generator adds the generator's pass. Counted on the first
     ``graphs_per_split`` graphs of each split. Dijkstra's heap work is given as its operation
     count E + n log2 n, a reference in other units."""
@@ -39,9 +49,7 @@ def route_flops(runs: dict, cfg: DecisiveConfig, df: pd.DataFrame, graphs_per_sp
                      "flops_per_graph": edges + n * np.log2(n)})
         for prior in PRIORS:
             # a round's matrix products depend on the architecture and the graphs, not on the weights
-            verifier = runs["verifier", prior, cfg.seeds[0]].model("cpu")
-            y = start_candidate(batch, "far")
-            round_flops = count_flops(partial(best_options, verifier, batch, y), aggregations=True) / len(graphs)
+            round_flops = search_round_flops(runs["verifier", prior, cfg.seeds[0]].model("cpu"), batch)
             for seed in cfg.seeds:
                 gen = runs["generator", prior, seed]
                 halts = gen.config.model == "min_plus_gnn"  # how long it runs depends on its weights
@@ -60,4 +68,4 @@ def route_flops(runs: dict, cfg: DecisiveConfig, df: pd.DataFrame, graphs_per_sp
     return pd.DataFrame(rows)
 
 
-__all__ = ["FLOP_ROUTES", "route_flops"]
+__all__ = ["FLOP_ROUTES", "route_flops", "search_round_flops"]

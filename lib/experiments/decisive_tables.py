@@ -129,11 +129,12 @@ def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None 
                      + " / ".join(f"{x:.1f}" for x in per_seed) + "%; each seed's worst split: "
                      + " / ".join(f"{x:.1f}" for x in worst) + "%.")
     for (split, prior), m in ([] if matched is None else matched.groupby(["split", "prior"], sort=False)):
-        at = {r.route: f"{r['exact match %']:.1f}% {r['95% CI']} at {r.budget} ({r['FLOPs per graph']:.2g} FLOPs)"
+        at = {r.route: f"{r['exact match %']:.1f}% {r['95% CI']} at {r.budget} ({r['FLOPs per graph']:.2e} FLOPs)"
               for _, r in m.iterrows()}
         lines.append(f"- **Compute-matched [{prior}], {split}:** within the FLOP range both routes cover (up to "
-                     f"{m['shared FLOPs up to'].iloc[0]:.2g} per graph), the search reaches {at.get('verifier_far')}; "
-                     f"the generator, run longer, {at.get('imitation')}.")
+                     f"{m['shared FLOPs up to'].iloc[0]:.2e} per graph), the search reaches {at.get('verifier_far')}; "
+                     f"the generator, run longer, {at.get('imitation')}; its best at any iteration count tried: "
+                     f"{m['generator best %'].iloc[0]:.1f}%.")
     rnd = s[s.route == "verifier_random"]
     far = s[(s.route == "verifier_far") & s.split.isin(rnd.split)]
     far, rnd = far.groupby("prior").exact_match.mean(), rnd.groupby("prior").exact_match.mean()

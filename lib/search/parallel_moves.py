@@ -35,12 +35,16 @@ class Margins:
     move: float = 1e-5
     relative: float = 0.0
 
+    def widen(self, absolute: float, term: torch.Tensor):
+        """``absolute`` plus ``relative`` times ``|term|`` (an infinite or NaN term adds nothing)."""
+        return absolute + self.relative * term.abs().nan_to_num(posinf=0.0) if self.relative else absolute
+
 
 #: Absolute margins, with which the report's verifiers were trained (their mined search states and
 #: validation): a path shorter by less than 1e-5 in term units is not taken, so the search cannot
 #: resolve near-tied paths, even under the exact checker (whose term is the absolute residual).
 COARSE = Margins()
-#: Margins at float32 noise: a few parts in 10^5 of the term compared, and 1e-9 in absolute terms.
+#: Margins at float32 noise: one part in 10^5 of the term compared, plus 1e-9.
 #: The default of every search since notebook 05 resolved near-tied paths on n = 1600 graphs.
 FINE = Margins(tie=1e-9, move=1e-9, relative=1e-5)
 MARGINS = {"coarse": COARSE, "fine": FINE}
@@ -56,7 +60,7 @@ class MoveSearch:
     settled: torch.Tensor  # [B] bool: reached a fixed point before its cap
     energies: list[torch.Tensor] = field(default_factory=list)  # [B] energy after each round (index 0: start)
     states: list[torch.Tensor] = field(default_factory=list)  # [N] candidate after each round, if recorded
-    parents: list[torch.Tensor] = field(default_factory=list)  # [N] read-out after each round, if recorded
+    parents: list[torch.Tensor] = field(default_factory=list)  # [N] read-out at each state (index 0: start), if recorded
 
 
 def start_candidate(batch: GraphBatch, how: str, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -126,9 +130,8 @@ def best_options(verifier, batch: GraphBatch, y: torch.Tensor, rows: RowCache | 
     # on a tie, keep the value the node already has; among those, prefer the node itself
     # (an unreached node's parents offer inf too, yet its pointer is itself)
     tie = margins.tie
-    if margins.relative:
-        low = -segment_max(-terms, batch.cand_dst, batch.num_nodes)
-        tie = tie + margins.relative * low.abs().nan_to_num(posinf=0.0)[batch.cand_dst]
+    if margins.relative:  # relative to the node's best option
+        tie = margins.widen(tie, -segment_max(-terms, batch.cand_dst, batch.num_nodes)[batch.cand_dst])
     penalty = tie * (values != y[batch.cand_dst]).float() + 0.5 * tie * (1 - batch.cand_is_self)
     best = segment_argmax(-(terms + penalty), batch.cand_dst, batch.num_nodes)
     return best, values[best], terms[best]
@@ -161,8 +164,7 @@ def parallel_descent(verifier, batch: GraphBatch, y0: torch.Tensor, cap: torch.T
         best, value, term = best_options(verifier, batch, y, option_rows, margins)
         if record:
             parents.append(read_out(best))
-        margin = margins.move + (margins.relative * current.abs().nan_to_num(posinf=0.0) if margins.relative else 0.0)
-        move = (term < current - margin) & active[batch.node_graph]
+        move = (term < current - margins.widen(margins.move, current)) & active[batch.node_graph]
         moved = torch.zeros(batch.num_graphs, dtype=torch.long, device=y.device).index_add(
             0, batch.node_graph, move.long()) > 0
         settled |= active & ~moved
