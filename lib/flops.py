@@ -29,7 +29,8 @@ AGGREGATIONS = {op: _aggregated(3) for op in (torch.ops.aten.scatter_reduce, tor
 
 def count_flops(fn, aggregations: bool = False) -> float:
     """Counted FLOPs of calling ``fn()`` without gradients: matrix products, and with
-    ``aggregations`` also one per element aggregated by a scatter (the min of a min-plus loop)."""
+    ``aggregations`` also one per element that a scatter or index-add aggregates: message passing's
+    min, max and sum (the min of a min-plus loop), and any other scatter, such as a segment argmax."""
     with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=AGGREGATIONS if aggregations else {}) as c:
         fn()
     return float(c.get_total_flops())
