@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .bench import bench_headline, bench_search, run_bench
+from .edge_weights import WEIGHT_RANGE, outside_weight_range
 from .graphs import GraphFormatError, read_jsonl
 from .metrics import Prediction, evaluate_predictions
 from .notebook_runner import KERNEL, run_report
@@ -37,9 +38,14 @@ def cmd_evaluate(args) -> dict:
                                  ("device", args.device), ("halt", getattr(args, "halt", False) or None),
                                  ("start", getattr(args, "start", None))) if v is not None}
     solver = get_solver(args.solver, **options)
+    outside = outside_weight_range(graphs)
+    if outside:
+        print(f"warning: {100 * outside:.1f}% of the edge weights in {args.data} lie outside the training range "
+              f"[{WEIGHT_RANGE[0]:.4f}, {WEIGHT_RANGE[1]:.4f}], where no learned solver was trained; dividing every "
+              "weight of a graph by the same positive number leaves its shortest-path tree unchanged", file=sys.stderr)
     result = evaluate_predictions(graphs, solver.solve(graphs))
     result = {"solver": args.solver, "data": str(args.data), **result,
-              "file_pi_agreement": _file_pi_agreement(graphs)}
+              "file_pi_agreement": _file_pi_agreement(graphs), "weights_outside_training_range": outside}
     return result
 
 

@@ -7,6 +7,16 @@ import numpy as np
 from .graphs import Graph
 
 
+#: The range of ``weighted_undirected``'s weights: every training split's (CLRS-style) weights lie in it.
+WEIGHT_RANGE = (float(np.sqrt(1e-3)), float(np.sqrt(1 + 1e-3)))
+
+
+def outside_weight_range(graphs) -> float:
+    """The fraction of edge weights, over ``graphs``, outside `WEIGHT_RANGE` (0.0 for no edges)."""
+    w = np.concatenate([g.weights for g in graphs] + [np.zeros(0)])
+    return float(((w < WEIGHT_RANGE[0]) | (w > WEIGHT_RANGE[1])).mean()) if len(w) else 0.0
+
+
 def weighted_undirected(n: int, pairs, rng: np.random.Generator, family: str, **meta) -> Graph:
     """Undirected edges with CLRS-style weights ``sqrt(u*u' + 1e-3)``, a uniform source."""
     pairs = np.asarray(list(pairs), dtype=np.int64).reshape(-1, 2)

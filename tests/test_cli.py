@@ -18,9 +18,9 @@ def run(capsys, *argv):
 
 
 def test_oracle_scores_one_on_clrs_reference(capsys, reference_files):
-    code, out, _ = run(capsys, "evaluate", "--solver", "oracle", "--data", str(reference_files[16]))
+    code, out, err = run(capsys, "evaluate", "--solver", "oracle", "--data", str(reference_files[16]))
     result = json.loads(out)
-    assert code == 0
+    assert code == 0 and "warning" not in err and result["weights_outside_training_range"] == 0.0
     assert result["pointer_accuracy"] == 1.0 and result["exact_match"] == 1.0
     assert result["num_graphs"] == 128 and result["mean_num_nodes"] == 16.0
     assert result["file_pi_agreement"] == 1.0
@@ -40,6 +40,15 @@ def test_oracle_scores_one_when_file_pi_picks_another_tie(capsys, tmp_path):
     path.write_text(json.dumps(rec) + "\n")
     code, out, _ = run(capsys, "evaluate", "--solver", "oracle", "--data", str(path))
     assert code == 0 and json.loads(out)["pointer_accuracy"] == 1.0
+
+
+def test_weights_outside_the_training_range_are_reported_and_still_scored(capsys, tmp_path):
+    rec = {"num_nodes": 3, "source": 0, "edges": [[0, 1, 1.5], [1, 2, 1.5], [0, 2, 0.5], [2, 0, 0.01]]}
+    path = tmp_path / "heavy.jsonl"
+    path.write_text(json.dumps(rec) + "\n")
+    code, out, err = run(capsys, "evaluate", "--solver", "oracle", "--data", str(path))
+    assert code == 0 and json.loads(out)["pointer_accuracy"] == 1.0
+    assert json.loads(out)["weights_outside_training_range"] == 0.75 and "outside the training range" in err
 
 
 def test_malformed_file_exits_nonzero_with_message(capsys, tmp_path):
