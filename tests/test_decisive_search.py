@@ -201,6 +201,20 @@ def test_the_exact_checker_is_exact_under_both_margins_on_small_graphs(study):
     assert dm.ceiling_by_margins(cfg, RunCache(root)).empty  # no split of n >= 800 in the smoke profile
 
 
+def test_the_parent_moves_ablation_runs_descent_on_the_same_graphs_and_is_cached(study, monkeypatch):
+    from lib.experiments import decisive_ablation as da
+
+    cfg, runs, df, root = study
+    table = da.table(runs, cfg, df, RunCache(root))
+    assert list(table.index) == [s for s in da.SPLITS if s in cfg.splits]
+    far = df[(df.route == "verifier_far") & (df.prior == da.PRIOR) & df.split.isin(table.index)]
+    assert (table.graphs == far.groupby("split").graphs.sum().loc[table.index]).all()  # the same graphs
+    assert {da.LABEL, ds.ROUTE_LABELS["verifier_far"], ds.ROUTE_LABELS["verifier_random"]} <= set(table.columns)
+    assert all("[" in v for v in table[da.LABEL]) and (table.filter(like="energy") >= 0).all().all()
+    monkeypatch.setattr(da, "_descend", lambda *a: pytest.fail("recomputed a cached descent"))
+    pd.testing.assert_frame_equal(da.table(runs, cfg, df, RunCache(root)), table)
+
+
 def test_aggregations_count_one_op_per_aggregated_element():
     import torch
 
