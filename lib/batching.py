@@ -118,11 +118,13 @@ class GraphBatch:
         """Per-candidate log-probabilities, normalised over each node's candidates."""
         return segment_log_softmax(logits, self.cand_dst, self.num_nodes)
 
+    def chosen_pointers(self, best: torch.Tensor) -> torch.Tensor:
+        """[N] global predecessor ids from each node's chosen candidate ``best``; sources point to themselves."""
+        return torch.where(self.is_source > 0, torch.arange(self.num_nodes, device=self.device), self.cand_src[best])
+
     def decode_pointers(self, logits: torch.Tensor) -> list[np.ndarray]:
         """Greedy pointers per graph (local node ids); sources point to themselves."""
-        best = segment_argmax(logits, self.cand_dst, self.num_nodes)
-        pi = self.cand_src[best]
-        pi = torch.where(self.is_source > 0, torch.arange(self.num_nodes, device=self.device), pi)
+        pi = self.chosen_pointers(segment_argmax(logits, self.cand_dst, self.num_nodes))
         return self.split_nodes(pi - self.offsets[self.node_graph])
 
     def split_nodes(self, x: torch.Tensor) -> list[np.ndarray]:

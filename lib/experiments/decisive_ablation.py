@@ -18,9 +18,8 @@ from ..runs import RunCache
 from ..samplers import sample_split
 from ..search.continuous import gradient_descent
 from ..search.parallel_moves import best_options, start_candidate
-from ..sweep import parallel_map
 from ..verifier.candidates import truth
-from .decisive_search import ROUTE_LABELS, DecisiveConfig, num_graphs
+from .decisive_search import ROUTE_LABELS, DecisiveConfig, cached_cells, num_graphs
 from .decisive_tables import _interval
 
 SPLITS = ("test_16", "test_64", "maze_dfs_side8")  # the 2 x 2 table's split, training size, a deep family
@@ -44,9 +43,7 @@ def _descend(verifier, graphs, seed: int, batch_size: int = 32) -> dict:
             best, _, _ = best_options(verifier, batch, y)
             stop += verifier(batch, y).tolist()
             true += verifier(batch, truth(batch)).tolist()
-        nodes = torch.arange(batch.num_nodes)
-        parent = torch.where(batch.is_source > 0, nodes, batch.cand_src[best])
-        pis = batch.split_nodes(parent - batch.offsets[batch.node_graph])
+        pis = batch.split_nodes(batch.chosen_pointers(best) - batch.offsets[batch.node_graph])
         exact += sum(fully_right(g, Prediction(p.astype(np.int64))) for g, p in zip(part, pis))
     return {"exact": int(exact), "energy_stop": float(np.mean(stop)), "energy_truth": float(np.mean(true))}
 
@@ -63,11 +60,11 @@ def table(runs: dict, cfg: DecisiveConfig, dec: pd.DataFrame, cache: RunCache | 
     cells = [(s, num_graphs(s, cfg), runs["verifier", PRIOR, seed], seed,
               f"decisive-descent|{s}|{num_graphs(s, cfg)}|{runs['verifier', PRIOR, seed].name}|lr={LR}")
              for s in splits for seed in cfg.seeds]
-    parallel_map(_cell, [(*c, str(cache.root)) for c in cells if not cache.result_path(c[4]).exists()],
-                 workers=cfg.workers, desc="decisive experiment: search without parent moves")
+    done = cached_cells(_cell, cells, [c[4] for c in cells], cache, cfg.workers,
+                        "decisive experiment: search without parent moves")
     rows = []
     for split in splits:
-        results = [cache.cached_result(c[4], lambda key=c[4]: _missing(key)) for c in cells if c[0] == split]
+        results = [r for c, r in zip(cells, done) if c[0] == split]
         graphs = num_graphs(split, cfg) * len(results)
         row = {"split": split, "graphs": graphs}
         for route in ("verifier_far", "verifier_random"):
@@ -78,10 +75,6 @@ def table(runs: dict, cfg: DecisiveConfig, dec: pd.DataFrame, cache: RunCache | 
         row["energy of the truth"] = float(np.mean([r["energy_truth"] for r in results]))
         rows.append(row)
     return pd.DataFrame(rows).set_index("split")
-
-
-def _missing(key: str):
-    raise RuntimeError(f"the result {key!r} was not written to the run cache")
 
 
 __all__ = ["LABEL", "LR", "SPLITS", "table"]

@@ -27,9 +27,8 @@ from ..runs import RunCache
 from ..samplers import sample_split
 from ..search.parallel_moves import FINE, parallel_descent, start_candidate
 from ..statistics import wilson
-from ..sweep import parallel_map
 from .decisive_cost import search_round_flops
-from .decisive_search import PRIORS, DecisiveConfig, num_graphs
+from .decisive_search import PRIORS, DecisiveConfig, cached_cells, num_graphs
 
 #: Splits of the comparison (the 2 x 2 table's), the cap on the generator's iterations, and the
 #: graphs on which FLOPs are counted (they depend on the graphs, not the weights).
@@ -97,17 +96,12 @@ def curves(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> pd
                 gen, ver = runs["generator", prior, seed], runs["verifier", prior, seed]
                 key = f"decisive-anytime|{split}|{n}|{gen.name}|{ver.name}|margins=fine|aggregations|node-terms"
                 cells.append((split, n, gen, ver, key, prior, seed))
-    parallel_map(_cell, [(*c[:5], str(cache.root)) for c in cells if not cache.result_path(c[4]).exists()],
-                 workers=cfg.workers, desc="decisive experiment: compute-matched curves")
+    results = cached_cells(_cell, [c[:5] for c in cells], [c[4] for c in cells], cache, cfg.workers,
+                           "decisive experiment: compute-matched curves")
     rows = []
-    for split, n, _, _, key, prior, seed in cells:
-        r = cache.cached_result(key, lambda key=key: _missing(key))
+    for (split, _, _, _, _, prior, seed), r in zip(cells, results):
         rows += [{"split": split, "prior": prior, "seed": seed, "graphs": r["graphs"], **row} for row in r["rows"]]
     return pd.DataFrame(rows)
-
-
-def _missing(key: str):
-    raise RuntimeError(f"the curve {key!r} was not written to the run cache")
 
 
 def _aligned_budgets(df: pd.DataFrame) -> pd.DataFrame:

@@ -11,10 +11,9 @@ from ..metrics import fully_right
 from ..runs import RunCache
 from ..samplers import SPLITS, sample_split
 from ..search.parallel_moves import MARGINS
-from ..sweep import parallel_map
 from ..verifier.exact_checker import ExactChecker
 from ..verifier.solver import VerifierSolver
-from .decisive_search import DecisiveConfig, num_graphs
+from .decisive_search import DecisiveConfig, cached_cells, num_graphs
 
 MIN_N = 800  # the splits checked: n >= this
 
@@ -33,18 +32,13 @@ def ceiling_by_margins(cfg: DecisiveConfig, cache: RunCache | None = None) -> pd
     cache = cache or RunCache()
     splits = [s for s in cfg.splits if max(SPLITS[s].sizes) >= MIN_N]
     cells = [(s, num_graphs(s, cfg), f"decisive-margins|{s}|{num_graphs(s, cfg)}") for s in splits]
-    parallel_map(_cell, [(*c, str(cache.root)) for c in cells if not cache.result_path(c[2]).exists()],
-                 workers=cfg.workers, desc="decisive experiment: the checker under both margins")
+    results = cached_cells(_cell, cells, [c[2] for c in cells], cache, cfg.workers,
+                           "decisive experiment: the checker under both margins")
     rows = []
-    for split, n, key in cells:
-        r = cache.cached_result(key, lambda key=key: _missing(key))
+    for (split, n, _), r in zip(cells, results):
         rows.append({"split": split, "n": max(SPLITS[split].sizes), "graphs": n,
                      **{f"exact checker, {name} margins (%)": 100 * r[name] / n for name in MARGINS}})
     return pd.DataFrame(rows).set_index("split") if rows else pd.DataFrame()
-
-
-def _missing(key: str):
-    raise RuntimeError(f"the result {key!r} was not written to the run cache")
 
 
 __all__ = ["MIN_N", "ceiling_by_margins"]

@@ -216,6 +216,14 @@ def _raise_missing(key: str):
     raise RuntimeError(f"the evaluation {key!r} was not written to the run cache")
 
 
+def cached_cells(fn, cells: list[tuple], keys: list[str], cache: RunCache, workers: int | None, desc: str) -> list:
+    """Each cell's cached result, in order: the cells whose key is not yet in the run cache are first
+    computed in parallel, ``fn(*cell, cache root)`` writing the result under its key."""
+    parallel_map(fn, [(*c, str(cache.root)) for c, k in zip(cells, keys) if not cache.result_path(k).exists()],
+                 workers=workers, desc=desc)
+    return [cache.cached_result(k, lambda k=k: _raise_missing(k)) for k in keys]
+
+
 SPLIT_FACTS = ("n", "hop_depth", "mean_degree")  # what `split_facts` gives
 RESULT_COLUMNS = ["split", "route", "prior", "seed", "n", "hop_depth", "mean_degree", "graphs", "exact",
                   "pointer_accuracy", "rounds", "depth", "settled", "accepted", "false_certificates",
@@ -239,6 +247,7 @@ __all__ = [
     "ROUTE_LABELS",
     "VERIFIERS",
     "DecisiveConfig",
+    "cached_cells",
     "dijkstra_seconds",
     "explorer",
     "results",
@@ -298,11 +307,11 @@ def hard_negative_auc(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = 
                 ver, gen = runs["verifier", prior, seed], runs["generator", prior, seed]
                 n = min(AUC_GRAPHS, num_graphs(split, cfg, prior == "generic"))
                 cells.append((split, n, ver, gen, seed, f"decisive-auc|{split}|{n}|{ver.name}|{gen.name}|margins=fine", prior))
-    parallel_map(_auc_cell, [(*c[:6], str(cache.root)) for c in cells if not cache.result_path(c[5]).exists()],
-                 workers=cfg.workers, desc="decisive experiment: hard negatives")
+    results = cached_cells(_auc_cell, [c[:6] for c in cells], [c[5] for c in cells], cache, cfg.workers,
+                           "decisive experiment: hard negatives")
     rows = []
-    for split, _, _, _, seed, key, prior in cells:
-        for kind, r in cache.cached_result(key, lambda key=key: _raise_missing(key)).items():
+    for (split, _, _, _, seed, _, prior), result in zip(cells, results):
+        for kind, r in result.items():
             rows.append({"split": split, "prior": prior, "seed": seed, "negatives": kind,
                          "count": r["negatives"], "auc": r["auc"]})
     return pd.DataFrame(rows)

@@ -157,13 +157,11 @@ def parallel_descent(verifier, batch: GraphBatch, y0: torch.Tensor, cap: torch.T
     current = verifier.node_terms(batch, y, node_rows)  # each node's term now; the energies sum them per graph
     energies = [_per_graph(batch, current)]
     states, parents = ([y.clone()] if record else []), []
-    nodes = torch.arange(batch.num_nodes, device=y.device)
-    read_out = lambda best: torch.where(batch.is_source > 0, nodes, batch.cand_src[best])
     best = None  # the best options at the current y, once scored
     while bool(active.any()):
         best, value, term = best_options(verifier, batch, y, option_rows, margins)
         if record:
-            parents.append(read_out(best))
+            parents.append(batch.chosen_pointers(best))
         move = (term < current - margins.widen(margins.move, current)) & active[batch.node_graph]
         moved = torch.zeros(batch.num_graphs, dtype=torch.long, device=y.device).index_add(
             0, batch.node_graph, move.long()) > 0
@@ -180,8 +178,8 @@ def parallel_descent(verifier, batch: GraphBatch, y0: torch.Tensor, cap: torch.T
     if best is None:
         best, _, _ = best_options(verifier, batch, y, option_rows, margins)
         if record:
-            parents.append(read_out(best))
-    return MoveSearch(y, read_out(best), rounds, settled, energies, states, parents)
+            parents.append(batch.chosen_pointers(best))
+    return MoveSearch(y, batch.chosen_pointers(best), rounds, settled, energies, states, parents)
 
 
 def _per_graph(batch: GraphBatch, terms: torch.Tensor) -> torch.Tensor:
