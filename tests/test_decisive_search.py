@@ -96,9 +96,13 @@ def test_two_evaluation_workers_give_the_single_worker_results(study, tmp_path):
 
 
 def test_findings_rows_give_the_verifiers_training_seconds(study):
-    cfg, runs, df, _ = study
+    cfg, runs, df, root = study
     rows = dt.findings_rows(df, runs)
     assert rows and all(float(r["train s/run"]) >= 0 for r in rows)
+    with_claims = dt.findings_rows(df, runs, ds.claim_results(runs, cfg, RunCache(root)))
+    seeds = {r["approach"]: r["seeds"] for r in with_claims}
+    assert seeds[next(a for a in seeds if a.startswith("headline"))] == len(cfg.table_seeds)  # all its seeds
+    assert all(seeds[r["approach"]] == len(cfg.seeds) for r in rows if not r["approach"].startswith("headline"))
 
 
 def test_route_flops_count_a_round_times_the_rounds_used(study):
@@ -141,10 +145,13 @@ def test_compute_matched_curves_cover_a_shared_flop_range_on_the_same_graphs(stu
         row = df[(df.split == split) & (df.route == "verifier_far") & (df.prior == prior) & (df.seed == seed)]
         assert int(row.graphs.iloc[0]) == int(search.graphs.iloc[0])  # the same graphs as the route's results
         assert int(search.exact.iloc[-1]) == int(row.exact.iloc[0])
-    matched = da.matched(curves)
+    matched = da.matched(curves, df)
     assert set(matched.route) == set(da.ROUTES)
     assert (matched["FLOPs per graph"] <= matched["shared FLOPs up to"]).all()
+    hops = df[df.route == "shortcut_min_hop"].set_index("split")
+    assert (matched[dt.BASELINE] == [100 * hops.exact[s] / hops.graphs[s] for s in matched.split]).all()
     assert "Compute-matched" in dt.conclusion(df, cfg.table_split, matched)
+    assert "fewest-hops tree" in dt.conclusion(df, cfg.table_split, matched)
     from lib.plots import plot_exact_vs_flops
     fig = plot_exact_vs_flops(da.pooled(curves), ds.ROUTE_LABELS)
     assert len(fig.axes) == curves.groupby(["split", "prior"]).ngroups
@@ -211,6 +218,7 @@ def test_the_parent_moves_ablation_runs_descent_on_the_same_graphs_and_is_cached
     assert (table.graphs == far.groupby("split").graphs.sum().loc[table.index]).all()  # the same graphs
     assert {da.LABEL, ds.ROUTE_LABELS["verifier_far"], ds.ROUTE_LABELS["verifier_random"]} <= set(table.columns)
     assert all("[" in v for v in table[da.LABEL]) and (table.filter(like="energy") >= 0).all().all()
+    assert table[dt.BASELINE].between(0, 100).all()  # the no-learning answer on the same split
     monkeypatch.setattr(da, "_descend", lambda *a: pytest.fail("recomputed a cached descent"))
     pd.testing.assert_frame_equal(da.table(runs, cfg, df, RunCache(root)), table)
 
@@ -252,3 +260,73 @@ def test_headline_targets_compare_the_value_over_all_seeds_with_each_target():
     assert decisive_tables.headline_summary(decisive_tables.headline_targets(pd.DataFrame(rows[3:4]))).startswith("No ")
     summary = decisive_tables.headline_summary(t)
     assert summary.startswith("The headline meets 1 of its 3 targets") and "exact match on test_64" in summary
+
+
+def test_the_claims_run_every_table_seed_on_the_same_graphs_and_share_the_cached_cells(study):
+    cfg, runs, df, root = study
+    claims = ds.claim_results(runs, cfg, RunCache(root))
+    learned = claims[claims.prior.isin(ds.PRIORS)]
+    assert set(learned.seed) == set(cfg.table_seeds) and len(cfg.table_seeds) > len(cfg.seeds)
+    assert set(learned.route) == {"imitation", "verifier_far"}
+    assert set(claims[claims.prior == "aligned"].split) == set(cfg.splits)  # the headline: every split
+    assert set(claims[claims.prior == "generic"].split) == {cfg.table_split}
+    assert set(claims[claims.prior == "none"].route) == {"shortcut_min_hop"}
+    assert claims.groupby("split").graphs.nunique().eq(1).all()
+    key = ["split", "route", "prior", "seed"]
+    shared = df.merge(claims[key], on=key)
+    pd.testing.assert_frame_equal(claims[claims.seed.isin(cfg.seeds)].sort_values(key).reset_index(drop=True),
+                                  shared.sort_values(key).reset_index(drop=True))
+    gains = dt.difference(claims, cfg.table_split)
+    assert list(gains.index) == list(ds.PRIORS) and (gains.seeds == len(cfg.table_seeds)).all()
+    assert len(dt.headline_targets(claims)) == len(dt.headline_targets(df))
+
+
+def _pair_frame(imitation, search, graphs=100):
+    return pd.DataFrame([{"split": "s", "route": route, "prior": prior, "seed": seed, "exact": e, "graphs": graphs}
+                         for prior in ds.PRIORS for route, ex in (("imitation", imitation), ("verifier_far", search))
+                         for seed, e in enumerate(ex)])
+
+
+def test_the_difference_is_a_paired_test_over_seeds():
+    from scipy import stats
+    imitation, search = [10, 20, 30, 35, 50], [60, 65, 90, 80, 95]
+    row = dt.difference(_pair_frame(imitation, search), "s").loc["aligned"]
+    d = np.subtract(search, imitation)
+    assert row["gain (points)"] == pytest.approx(d.mean(), abs=0.05)
+    assert float(row["paired t p"]) == pytest.approx(stats.ttest_rel(search, imitation).pvalue, rel=0.05)
+    half = stats.t.ppf(0.975, 4) * d.std(ddof=1) / np.sqrt(5)
+    assert row["95% CI"] == f"[{d.mean() - half:.1f}, {d.mean() + half:.1f}]"
+    assert row["sign test p"] == 0.062 and row["seeds where search wins"] == "5 of 5"  # 2 / 2**5, two-sided
+
+
+def test_a_gain_without_spread_has_no_t_test_and_mismatched_graphs_are_refused():
+    row = dt.difference(_pair_frame([0] * 5, [100] * 5), "s").loc["generic"]
+    assert row["paired t p"] == "none (the same gain on every seed)" and row["95% CI"] == "[100.0, 100.0]"
+    bad = _pair_frame([0, 1], [2, 3])
+    bad.loc[0, "graphs"] = 50
+    with pytest.raises(ValueError, match="same seeds and graphs"):
+        dt.difference(bad, "s")
+
+
+def test_the_edge_cost_error_is_zero_for_a_pure_scaling_and_grows_with_an_intercept():
+    import torch
+    from lib.experiments import decisive_edge_cost as de
+
+    class Stub:
+        def __init__(self, intercept):
+            self.cost = lambda w: torch.cat([3 * w, w + intercept, w ** 2], 1)
+
+    error, slope = de.scaling_error(Stub(0.5))
+    assert error == pytest.approx(0, abs=1e-6) and slope == pytest.approx(3, rel=1e-5)  # channel 0 is exact
+    worse = de.scaling_error(type("S", (), {"cost": staticmethod(lambda w: torch.cat([w + 0.01, w + 0.05], 1))})())
+    assert 0.005 < worse[0] < 0.05  # the nearest channel carries an intercept of 1% of its slope
+
+
+def test_the_edge_cost_table_has_a_row_per_seed_of_the_claims(study):
+    from lib.experiments import decisive_edge_cost as de
+
+    cfg, runs, _, root = study
+    claims = ds.claim_results(runs, cfg, RunCache(root))
+    table = de.table(runs, cfg, claims)
+    assert list(table.index) == sorted(cfg.table_seeds)
+    assert (table.iloc[:, 0] >= 0).all()

@@ -20,7 +20,7 @@ from ..search.continuous import gradient_descent
 from ..search.parallel_moves import best_options, start_candidate
 from ..verifier.candidates import truth
 from .decisive_search import ROUTE_LABELS, DecisiveConfig, cached_cells, num_graphs
-from .decisive_tables import _interval
+from .decisive_tables import BASELINE, _interval, shortcut_exact
 
 SPLITS = ("test_16", "test_64", "maze_dfs_side8")  # the 2 x 2 table's split, training size, a deep family
 PRIOR = "aligned"  # the headline's verifier
@@ -71,6 +71,7 @@ def table(runs: dict, cfg: DecisiveConfig, dec: pd.DataFrame, cache: RunCache | 
             d = dec[(dec.split == split) & (dec.route == route) & (dec.prior == PRIOR)]
             row[ROUTE_LABELS[route]] = _interval(int(d.exact.sum()), int(d.graphs.sum())) if len(d) else "—"
         row[LABEL] = _interval(sum(r["exact"] for r in results), graphs)
+        row[BASELINE] = shortcut_exact(dec, split)
         row["energy where descent stops"] = float(np.mean([r["energy_stop"] for r in results]))
         row["energy of the truth"] = float(np.mean([r["energy_truth"] for r in results]))
         rows.append(row)

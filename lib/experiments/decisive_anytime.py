@@ -29,6 +29,7 @@ from ..search.parallel_moves import FINE, parallel_descent, start_candidate
 from ..statistics import wilson
 from .decisive_cost import search_round_flops
 from .decisive_search import PRIORS, DecisiveConfig, cached_cells, num_graphs
+from .decisive_tables import BASELINE, shortcut_exact
 
 #: Splits of the comparison (the 2 x 2 table's), the cap on the generator's iterations, and the
 #: graphs on which FLOPs are counted (they depend on the graphs, not the weights).
@@ -132,10 +133,11 @@ def pooled(df: pd.DataFrame) -> pd.DataFrame:
     return g
 
 
-def matched(df: pd.DataFrame) -> pd.DataFrame:
+def matched(df: pd.DataFrame, dec: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per split and prior, each route's exact match (%) at its largest budget within the shared
     FLOP range (up to the lower of the two routes' largest costs), with the budget and its FLOPs;
-    and the generator's best exact match at any iteration count tried, inside the range or not."""
+    and the generator's best exact match at any iteration count tried, inside the range or not.
+    With ``dec`` (`decisive_search.results`), also the no-learning fewest-hops tree on the split."""
     p, rows = pooled(df), []
     for (split, prior), g in p.groupby(["split", "prior"], sort=False):
         top = min(g[g.route == r].flops_per_graph.max() for r in ROUTES)
@@ -151,7 +153,11 @@ def matched(df: pd.DataFrame) -> pd.DataFrame:
                          "exact match %": 100 * float(best.exact_match),
                          "95% CI": f"[{100 * best.low:.1f}, {100 * best.high:.1f}]",
                          "generator best %": generator_best})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if dec is not None:
+        out[BASELINE] = [shortcut_exact(dec, split) for split in out.split]
+    return out
+
 
 
 __all__ = ["ANYTIME_SPLITS", "MAX_ITERATIONS", "ROUTES", "curves", "matched", "pooled"]

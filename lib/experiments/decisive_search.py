@@ -62,9 +62,11 @@ class DecisiveConfig:
     graphs: int = 256  # graphs per split (64 at n >= 800)
     generic_graphs: int = 64  # graphs per split for the generic verifier's search, O(sum of squared degrees) a round
     generic_skip: tuple[str, ...] = ("test_128", "salsa_er_800", "salsa_ws_800", "salsa_delaunay_800", "salsa_er_1600",
-                                     "salsa_ws_1600", "salsa_delaunay_1600")  # too slow for it on 2 cores
+                                     "salsa_ws_1600", "salsa_delaunay_1600")  # the generic prior's search is too slow
+    # there on 2 cores, so neither of its routes runs there: every row of the prior on the same splits
     random_max_n: int = 128  # random starts only up to this n: they fail there already, and cost n rounds above
-    table_split: str = "test_64"  # the split of the 2 x 2 table
+    table_split: str = "test_64"  # the split of the 2 x 2 table (every route at `graphs` graphs there)
+    table_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # seeds of the 2 x 2 table (the rules: 5 for a difference)
     steps: int | None = None  # override both routes' optimizer steps (None: the presets')
     workers: int | None = None  # training processes (None: one per core)
     device: str = "cpu"
@@ -74,14 +76,20 @@ PROFILES = {
     "full": DecisiveConfig(),
     "long": DecisiveConfig(random_max_n=256),  # random starts also on the n = 160 and 256 splits
     "smoke": DecisiveConfig(seeds=(0,), splits=("test_16", "maze_dfs_side4"), graphs=3, generic_graphs=2,
-                            table_split="test_16", steps=4, workers=1),
+                            table_split="test_16", table_seeds=(0, 1), steps=4, workers=1),
 }
 
 
 def num_graphs(split: str, cfg: DecisiveConfig, generic: bool = False) -> int:
-    """The rules of evidence: ``graphs`` per split, 64 at n >= 800 (fewer for the generic search)."""
+    """The rules of evidence: ``graphs`` per split, 64 at n >= 800 (fewer for the generic search,
+    except on the 2 x 2 table's split, where every row has the same graphs)."""
     n = min(cfg.graphs, 64) if max(SPLITS[split].sizes) >= 800 else cfg.graphs
-    return min(n, cfg.generic_graphs) if generic else n
+    return min(n, cfg.generic_graphs) if generic and split != cfg.table_split else n
+
+
+def all_seeds(cfg: DecisiveConfig) -> tuple[int, ...]:
+    """The seeds trained: those of every table, then the 2 x 2 table's extra ones."""
+    return tuple(dict.fromkeys((*cfg.seeds, *cfg.table_seeds)))
 
 
 def training_configs(cfg: DecisiveConfig) -> list:
@@ -90,9 +98,9 @@ def training_configs(cfg: DecisiveConfig) -> list:
     With ``steps`` overridden (the smoke profile) the verifiers train without generator negatives,
     which would need the presets' full generators."""
     changes = {} if cfg.steps is None else {"steps": cfg.steps, "eval_every": max(1, cfg.steps // 2), "val_graphs": 4}
-    generators = [preset(GENERATORS[p], seed=s, **changes) for p in PRIORS for s in cfg.seeds]
+    generators = [preset(GENERATORS[p], seed=s, **changes) for p in PRIORS for s in all_seeds(cfg)]
     verifiers = [preset(VERIFIERS[p], seed=s, **changes, **({} if cfg.steps is None else {"generator": ""}))
-                 for p in PRIORS for s in cfg.seeds]
+                 for p in PRIORS for s in all_seeds(cfg)]
     return verifiers[::-1] + generators
 
 
@@ -103,7 +111,7 @@ def train_all(cfg: DecisiveConfig) -> dict[tuple[str, str, int], object]:
     by_label = {(c.label, c.seed): r for c, r in zip(configs, runs)}
     out = {}
     for prior in PRIORS:
-        for s in cfg.seeds:
+        for s in all_seeds(cfg):
             out["generator", prior, s] = by_label[GENERATORS[prior], s]
             out["verifier", prior, s] = by_label[VERIFIERS[prior], s]
     return out
@@ -146,17 +154,18 @@ def _solve(route: str, prior: str, runs: dict, seed: int, graphs) -> dict:
     return _score(graphs, preds, time.perf_counter() - t0, solver)
 
 
-def _cells(runs: dict, cfg: DecisiveConfig) -> list[dict]:
-    """Every (split, route, prior, seed) cell of the experiment, with its graph count and cache key."""
+def _cells(runs: dict, cfg: DecisiveConfig, splits=None, seeds=None, routes=None, priors=PRIORS) -> list[dict]:
+    """Every (split, route, prior, seed) cell of the experiment (or of the given splits, seeds, routes
+    and priors), with its graph count and cache key."""
     cells = []
-    for split in cfg.splits:
-        for prior in PRIORS:
-            for seed in cfg.seeds:
-                for route in ROUTE_LABELS:
+    for split in splits or cfg.splits:
+        for prior in priors:
+            for seed in seeds or cfg.seeds:
+                for route in routes or ROUTE_LABELS:
                     if route.startswith(PRIORLESS) and (prior != "aligned" or seed != cfg.seeds[0]):
                         continue  # the checker and the shortcuts have no prior and no seed: one row per split
                     generic_search = prior == "generic" and route.startswith("verifier")
-                    if (generic_search and split in cfg.generic_skip) or (
+                    if (prior == "generic" and split in cfg.generic_skip and not route.startswith(PRIORLESS)) or (
                             route.endswith("random") and max(SPLITS[split].sizes) > cfg.random_max_n):
                         continue
                     n = num_graphs(split, cfg, generic_search)
@@ -192,8 +201,22 @@ def _own_runs(runs: dict, prior: str, seed: int) -> dict:
 def results(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> pd.DataFrame:
     """One row per (split, route, prior, seed), cached per cell in the run cache; the missing
     cells are evaluated in parallel (``cfg.workers`` processes, one thread each), largest first."""
-    cache = cache or RunCache()
-    cells = _cells(runs, cfg)
+    return _frame(_cells(runs, cfg), runs, cfg, cache or RunCache())
+
+
+def claim_results(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> pd.DataFrame:
+    """The cells behind the claims about a difference, for every seed of ``cfg.table_seeds`` (the rules:
+    5): imitation and the far-start search of both priors on the 2 x 2 table's split, and of the
+    aligned prior (the headline) on every split, beside the fewest-hops tree. The cells of
+    ``cfg.seeds`` are the same cached cells as `results`'."""
+    routes = ("imitation", "verifier_far")
+    cells = (_cells(runs, cfg, None, cfg.table_seeds, (*routes, "shortcut_min_hop"), ("aligned",))
+             + _cells(runs, cfg, (cfg.table_split,), cfg.table_seeds, routes, ("generic",)))
+    return _frame(cells, runs, cfg, cache or RunCache())
+
+
+def _frame(cells: list[dict], runs: dict, cfg: DecisiveConfig, cache: RunCache) -> pd.DataFrame:
+    """The cells' results as one frame, the missing ones evaluated first, in parallel."""
     missing = sorted((c for c in cells if not cache.result_path(c["key"]).exists()),
                      key=lambda c: -max(SPLITS[c["split"]].sizes) * c["n"])
     parallel_map(_compute_cell, [(c, _own_runs(runs, c["prior"], c["seed"]), str(cache.root)) for c in missing],

@@ -5,14 +5,27 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
-from ..statistics import wilson
+from ..statistics import paired, wilson
 from .decisive_search import PRIORS, ROUTE_LABELS, VERIFIERS
 
 
 def _interval(exact: int, graphs: int) -> str:
     lo, hi = wilson(exact, graphs)
     return f"{100 * exact / graphs:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+#: The no-learning answer beside the compute-matched and ablation tables (no learned FLOPs at all).
+BASELINE = "no learning: fewest-hops tree %"
+
+
+def shortcut_exact(dec: pd.DataFrame, split: str, route: str = "shortcut_min_hop") -> float:
+    """Exact match (%) of a no-learning shortcut on a split's graphs, from `decisive_search.results`."""
+    d = dec[(dec.split == split) & (dec.route == route)]
+    if d.empty:
+        raise ValueError(f"no {route!r} result on {split!r}")
+    return 100 * float(d.exact.sum() / d.graphs.sum())
 
 
 def pooled(df: pd.DataFrame) -> pd.DataFrame:
@@ -45,6 +58,31 @@ def two_by_two(df: pd.DataFrame, split: str) -> pd.DataFrame:
     keep = p.route.isin([ROUTE_LABELS["imitation"], ROUTE_LABELS["verifier_far"]]) & p.prior.isin(PRIORS)
     table = p[keep].pivot(index="route", columns="prior", values="exact match % [95% CI]")
     return table.loc[[ROUTE_LABELS["imitation"], ROUTE_LABELS["verifier_far"]], list(PRIORS)]
+
+
+def difference(df: pd.DataFrame, split: str) -> pd.DataFrame:
+    """Per prior on one split: each seed's exact match (%) of imitation and of the far-start search on
+    the same graphs, and the search's gain with its 95% interval and a paired t-test over seeds."""
+    rows = []
+    for prior in PRIORS:
+        d = df[(df.split == split) & (df.prior == prior)].assign(em=lambda t: 100 * t.exact / t.graphs)
+        imit, search = (d[d.route == r].set_index("seed").em.sort_index() for r in ("imitation", "verifier_far"))
+        if list(imit.index) != list(search.index) or d.graphs.nunique() != 1:
+            raise ValueError(f"{prior}: imitation and search were not run on the same seeds and graphs")
+        wins, decided = int((search > imit).sum()), int((search != imit).sum())
+        test = paired(search.to_numpy(), imit.to_numpy()) if len(search) > 1 else None
+        spread = test is not None and test["ci"] > 0
+        rows.append({"prior": prior, "seeds": len(search), "graphs per seed": int(d.graphs.iloc[0]),
+                     "imitation % per seed": " / ".join(f"{x:.1f}" for x in imit),
+                     "search % per seed": " / ".join(f"{x:.1f}" for x in search),
+                     "gain (points)": round(float((search - imit).mean()), 1),
+                     "95% CI": "—" if test is None
+                     else f"[{test['diff'] - test['ci']:.1f}, {test['diff'] + test['ci']:.1f}]",
+                     "paired t p": f"{test['p']:.2g}" if spread else "none (one seed)" if test is None
+                     else "none (the same gain on every seed)",
+                     "sign test p": float(f"{binomtest(wins, decided).pvalue:.2g}") if decided else 1.0,
+                     "seeds where search wins": f"{wins} of {len(search)}"})
+    return pd.DataFrame(rows).set_index("prior")
 
 
 def scaling(df: pd.DataFrame) -> pd.DataFrame:
@@ -96,21 +134,29 @@ def certificates_table(df: pd.DataFrame) -> pd.DataFrame:
     return wide.loc[list(dict.fromkeys(df.split))].fillna("—")
 
 
-def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None = None) -> str:
+def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None = None,
+               table: pd.DataFrame | None = None) -> str:
     """The section's conclusion in numbers, computed from the results (markdown bullets); with
-    ``matched`` (`decisive_anytime.matched`), also the compute-matched comparison."""
-    s = scaling(df)
+    ``matched`` (`decisive_anytime.matched`), also the compute-matched comparison; with ``table``
+    (`decisive_search.table_results`), the 2 x 2 lines come from its seeds, with the paired test."""
+    s, t = scaling(df), scaling(df if table is None else table)
 
     def em(route, prior, split):
-        r = s[(s.route == route) & (s.prior == prior) & (s.split == split)].iloc[0]
+        r = t[(t.route == route) & (t.prior == prior) & (t.split == split)].iloc[0]
         return f"{100 * r.exact_match:.1f}% [{100 * r.low:.1f}, {100 * r.high:.1f}]", r
 
     lines = []
+    gains = difference(df if table is None else table, table_split)
     for prior in PRIORS:
         (gi, ri), (vi, rv) = em("imitation", prior, table_split), em("verifier_far", prior, table_split)
         verdict = ("beats" if rv.low > ri.high else "loses to" if rv.high < ri.low else "does not separate from")
+        g = gains.loc[prior]
         lines.append(f"- **{prior} prior, {table_split}:** learned verifier + search {vi} {verdict} imitation {gi} "
-                     f"(exact match, {int(rv.graphs)} and {int(ri.graphs)} graphs, 95% intervals).")
+                     f"(exact match, {int(rv.graphs)} and {int(ri.graphs)} graphs, 95% intervals); per seed the "
+                     f"search gains {g['gain (points)']:+.1f} points {g['95% CI']} over {g.seeds} seeds "
+                     "(paired t-test p: "
+                     f"{g['paired t p']}; it wins on {g['seeds where search wins']} seeds, two-sided sign test "
+                     f"p = {g['sign test p']:.2g}).")
     for prior in PRIORS:
         v = s[(s.route == "verifier_far") & (s.prior == prior)]
         g = s[(s.route == "imitation") & (s.prior == prior)]
@@ -122,19 +168,21 @@ def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None 
                      f"imitation's on {above}, below it on {below}; its worst split is {worst.split} "
                      f"({100 * worst.exact_match:.1f}%).")
     for prior in PRIORS:
-        v = df[(df.route == "verifier_far") & (df.prior == prior)].assign(em=lambda d: 100 * d.exact / d.graphs)
+        v = _widest(df, table, prior).assign(em=lambda d: 100 * d.exact / d.graphs)
         per_seed = v[v.split == table_split].sort_values("seed").em
         worst = v.groupby("seed").em.min()
         lines.append(f"- **Seeds [{prior}]:** the verifier route per seed on {table_split}: "
-                     + " / ".join(f"{x:.1f}" for x in per_seed) + "%; each seed's worst split: "
-                     + " / ".join(f"{x:.1f}" for x in worst) + "%.")
+                     + " / ".join(f"{x:.1f}" for x in per_seed) + f"%; each seed's worst of {v.split.nunique()} "
+                     "splits: " + " / ".join(f"{x:.1f}" for x in worst) + "%.")
     for (split, prior), m in ([] if matched is None else matched.groupby(["split", "prior"], sort=False)):
         at = {r.route: f"{r['exact match %']:.1f}% {r['95% CI']} at {r.budget} ({r['FLOPs per graph']:.2e} FLOPs)"
               for _, r in m.iterrows()}
         lines.append(f"- **Compute-matched [{prior}], {split}:** within the FLOP range both routes cover (up to "
                      f"{m['shared FLOPs up to'].iloc[0]:.2e} per graph), the search reaches {at.get('verifier_far')}; "
                      f"the generator, run longer, {at.get('imitation')}; its best at any iteration count tried: "
-                     f"{m['generator best %'].iloc[0]:.1f}%.")
+                     f"{m['generator best %'].iloc[0]:.1f}%" + (f"; the no-learning fewest-hops tree, "
+                                                                 f"{m[BASELINE].iloc[0]:.1f}%" if BASELINE in m else "")
+                     + ".")
     rnd = s[s.route == "verifier_random"]
     far = s[(s.route == "verifier_far") & s.split.isin(rnd.split)]
     far, rnd = far.groupby("prior").exact_match.mean(), rnd.groupby("prior").exact_match.mean()
@@ -152,21 +200,33 @@ def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None 
             d = rd[rd.prior == prior]
             lines.append(f"- **Rounds against depth [{prior}]:** {100 * float((d.rounds == d.depth).mean()):.1f}% of "
                          f"{len(d)} graphs used exactly as many rounds as their hop depth.")
-    if len(targets := headline_targets(df)):
+    if len(targets := headline_targets(df if table is None else table)):
         lines.append("- **The headline preset** (the aligned verifier from the far start): "
                      + headline_summary(targets).removeprefix("The headline "))
     return "\n".join(lines)
 
 
-def findings_rows(df: pd.DataFrame, runs: dict | None = None) -> list[dict]:
-    """README rows: each route and prior, per seed, on the splits of the findings table; with
-    ``runs`` (from `decisive_search.train_all`), the verifiers' training seconds per run."""
+def _widest(df: pd.DataFrame, table: pd.DataFrame | None, prior: str, route: str = "verifier_far") -> pd.DataFrame:
+    """The route's rows of ``table`` (`decisive_search.claim_results`: more seeds) where it covers every
+    split ``df`` has for the route and prior, else those of ``df``."""
+    rows = df[(df.route == route) & (df.prior == prior)]
+    if table is not None:
+        more = table[(table.route == route) & (table.prior == prior)]
+        if set(more.split) >= set(rows.split):
+            return more
+    return rows
+
+
+def findings_rows(df: pd.DataFrame, runs: dict | None = None, table: pd.DataFrame | None = None) -> list[dict]:
+    """README rows: each route and prior, per seed, on the splits of the findings table (from ``table``,
+    `decisive_search.claim_results`, where it covers the route on every split); with ``runs`` (from
+    `decisive_search.train_all`), the verifiers' training seconds per run."""
     from ..findings import findings_row
     rows = []
-    per_seed = df.assign(exact_match=df.exact / df.graphs)
     for route in ("verifier_far", "verifier_generator"):
         for prior in PRIORS:
-            d = per_seed[(per_seed.route == route) & (per_seed.prior == prior)]
+            d = _widest(df, table, prior, route)
+            d = d.assign(exact_match=d.exact / d.graphs)
             verifiers = [runs["verifier", prior, s] for s in sorted(set(d.seed))] if runs else ()
             headline = "headline = " if (route, prior) == ("verifier_far", "aligned") else ""
             if len(d):
@@ -260,7 +320,9 @@ def parts_table(runs: dict) -> pd.DataFrame:
 
 __all__ = [
     "certificates",
+    "BASELINE",
     "conclusion",
+    "difference",
     "findings_rows",
     "headline_summary",
     "headline_targets",
@@ -268,6 +330,7 @@ __all__ = [
     "pooled",
     "rounds_vs_depth",
     "scaling",
+    "shortcut_exact",
     "summary_table",
     "two_by_two",
 ]
