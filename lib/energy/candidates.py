@@ -92,17 +92,12 @@ def decode(batch: GraphBatch, kind: str, y: torch.Tensor) -> list[Prediction]:
     """Turn candidates into predictions (pointers; distances too for distance candidates)."""
     y = y.detach()
     if kind == "pointer":
-        best = segment_argmax(y, batch.cand_dst, batch.num_nodes)
-        pi = batch.cand_src[best]
-        dist = None
+        best, dist = segment_argmax(y, batch.cand_dst, batch.num_nodes), None
     else:
         score = torch.cat([y[batch.senders] + batch.weights, torch.full((batch.num_nodes,), float("inf"),
                                                                         device=y.device)])
-        best = segment_argmax(-score, batch.cand_dst, batch.num_nodes)
-        pi = batch.cand_src[best]
-        dist = y
-    nodes = torch.arange(batch.num_nodes, device=y.device)
-    pi = torch.where(batch.is_source > 0, nodes, pi)
+        best, dist = segment_argmax(-score, batch.cand_dst, batch.num_nodes), y
+    pi = batch.chosen_pointers(best)
     preds = []
     pis = batch.split_nodes(pi - batch.offsets[batch.node_graph])
     ds = batch.split_nodes(dist) if dist is not None else [None] * batch.num_graphs
