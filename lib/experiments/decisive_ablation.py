@@ -71,7 +71,7 @@ def table(runs: dict, cfg: DecisiveConfig, dec: pd.DataFrame, cache: RunCache | 
             d = dec[(dec.split == split) & (dec.route == route) & (dec.prior == PRIOR)]
             row[ROUTE_LABELS[route]] = _interval(int(d.exact.sum()), int(d.graphs.sum())) if len(d) else "—"
         row[LABEL] = _interval(sum(r["exact"] for r in results), graphs)
-        row[BASELINE] = shortcut_exact(dec, split)
+        row[BASELINE] = round(shortcut_exact(dec, split), 1)
         row["energy where descent stops"] = float(np.mean([r["energy_stop"] for r in results]))
         row["energy of the truth"] = float(np.mean([r["energy_truth"] for r in results]))
         rows.append(row)

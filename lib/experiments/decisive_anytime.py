@@ -155,9 +155,8 @@ def matched(df: pd.DataFrame, dec: pd.DataFrame | None = None) -> pd.DataFrame:
                          "generator best %": generator_best})
     out = pd.DataFrame(rows)
     if dec is not None:
-        out[BASELINE] = [shortcut_exact(dec, split) for split in out.split]
+        out[BASELINE] = [round(shortcut_exact(dec, split), 1) for split in out.split]
     return out
-
 
 
 __all__ = ["ANYTIME_SPLITS", "MAX_ITERATIONS", "ROUTES", "curves", "matched", "pooled"]

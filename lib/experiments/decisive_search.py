@@ -157,12 +157,12 @@ def _solve(route: str, prior: str, runs: dict, seed: int, graphs) -> dict:
 def _cells(runs: dict, cfg: DecisiveConfig, splits=None, seeds=None, routes=None, priors=PRIORS) -> list[dict]:
     """Every (split, route, prior, seed) cell of the experiment (or of the given splits, seeds, routes
     and priors), with its graph count and cache key."""
-    cells = []
+    cells, seeds = [], seeds or cfg.seeds
     for split in splits or cfg.splits:
         for prior in priors:
-            for seed in seeds or cfg.seeds:
+            for seed in seeds:
                 for route in routes or ROUTE_LABELS:
-                    if route.startswith(PRIORLESS) and (prior != "aligned" or seed != cfg.seeds[0]):
+                    if route.startswith(PRIORLESS) and (prior != priors[0] or seed != seeds[0]):
                         continue  # the checker and the shortcuts have no prior and no seed: one row per split
                     generic_search = prior == "generic" and route.startswith("verifier")
                     if (prior == "generic" and split in cfg.generic_skip and not route.startswith(PRIORLESS)) or (
@@ -270,9 +270,12 @@ __all__ = [
     "ROUTE_LABELS",
     "VERIFIERS",
     "DecisiveConfig",
+    "all_seeds",
     "cached_cells",
+    "claim_results",
     "dijkstra_seconds",
     "explorer",
+    "num_graphs",
     "results",
     "split_facts",
     "train_all",
@@ -285,64 +288,3 @@ def explorer(runs: dict, prior: str, seed: int, split: str, index: int = 0):
     from ..widgets import MovesExplorer
     run = runs["verifier", prior, seed]
     return MovesExplorer(run.model("cpu"), sample_split(split, index + 1)[index], name=f"{run.config.label} (seed {seed})")
-
-
-#: Splits for the verifiers' AUC on hard negatives, and graphs per split.
-AUC_SPLITS, AUC_GRAPHS = ("test_16", "test_64", "salsa_er_160", "maze_dfs_side8"), 64
-
-
-def _auc_cell(split: str, n: int, ver, gen, seed: int, key: str, root: str) -> None:
-    """One verifier's AUC on the hard negatives of one split, into the run cache at ``root``."""
-    import torch
-
-    from ..batching import collate
-    from ..search.parallel_moves import parallel_descent, start_candidate
-    from ..verifier.candidates import is_right, truth
-    from ..verifier.solver import generator_distances
-
-    def compute():
-        graphs = sample_split(split, n)
-        batch, model = collate(graphs), ver.model("cpu")
-        negatives = {"generator's wrong outputs": torch.cat(generator_distances(gen, graphs, "cpu")),
-                     "search stops (random start)": parallel_descent(model, batch, start_candidate(
-                         batch, "random", torch.Generator().manual_seed(seed))).y}
-        with torch.no_grad():
-            e_true = model(batch, truth(batch)).numpy()
-            out = {}
-            for kind, y in negatives.items():
-                wrong = ~is_right(batch, y).numpy()
-                e = model(batch, y).numpy()[wrong]
-                out[kind] = {"negatives": int(wrong.sum()), "auc": _auc(e_true, e)}
-        return out
-    RunCache(root).cached_result(key, compute)
-
-
-def hard_negative_auc(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> pd.DataFrame:
-    """Each learned verifier's AUC at ranking the truth below hard negatives: the matched generator's
-    wrong outputs, and the wrong states where its own search stops from a random start (pooled over
-    graphs; 0.5 for ties). One row per (split, prior, seed, negative kind), cached; missing cells
-    are computed in parallel like `results`."""
-    cache = cache or RunCache()
-    cells = []
-    for split in [s for s in AUC_SPLITS if s in cfg.splits] or cfg.splits[:1]:
-        for prior in PRIORS:
-            for seed in cfg.seeds:
-                ver, gen = runs["verifier", prior, seed], runs["generator", prior, seed]
-                n = min(AUC_GRAPHS, num_graphs(split, cfg, prior == "generic"))
-                cells.append((split, n, ver, gen, seed, f"decisive-auc|{split}|{n}|{ver.name}|{gen.name}|margins=fine", prior))
-    results = cached_cells(_auc_cell, [c[:6] for c in cells], [c[5] for c in cells], cache, cfg.workers,
-                           "decisive experiment: hard negatives")
-    rows = []
-    for (split, _, _, _, seed, _, prior), result in zip(cells, results):
-        for kind, r in result.items():
-            rows.append({"split": split, "prior": prior, "seed": seed, "negatives": kind,
-                         "count": r["negatives"], "auc": r["auc"]})
-    return pd.DataFrame(rows)
-
-
-def _auc(e_true: np.ndarray, e_wrong: np.ndarray) -> float | None:
-    """P(a wrong candidate scores above a true one), ties counted half; None without negatives."""
-    if not len(e_wrong):
-        return None
-    diff = e_wrong[None, :] - e_true[:, None]
-    return float((diff > 0).mean() + 0.5 * (diff == 0).mean())

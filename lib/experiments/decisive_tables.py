@@ -8,6 +8,8 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from ..statistics import paired, wilson
+from .decisive_headline import summary as targets_summary
+from .decisive_headline import targets as targets_table
 from .decisive_search import PRIORS, ROUTE_LABELS, VERIFIERS
 
 
@@ -62,10 +64,13 @@ def two_by_two(df: pd.DataFrame, split: str) -> pd.DataFrame:
 
 def difference(df: pd.DataFrame, split: str) -> pd.DataFrame:
     """Per prior on one split: each seed's exact match (%) of imitation and of the far-start search on
-    the same graphs, and the search's gain with its 95% interval and a paired t-test over seeds."""
+    the same graphs, and the search's gain with its 95% t interval (clipped to the possible gains,
+    -100 to 100 points) and paired t-test over seeds, beside the assumption-free two-sided sign test."""
     rows = []
     for prior in PRIORS:
         d = df[(df.split == split) & (df.prior == prior)].assign(em=lambda t: 100 * t.exact / t.graphs)
+        if d.empty:
+            raise ValueError(f"no {prior} results on {split!r}: the difference needs both routes there")
         imit, search = (d[d.route == r].set_index("seed").em.sort_index() for r in ("imitation", "verifier_far"))
         if list(imit.index) != list(search.index) or d.graphs.nunique() != 1:
             raise ValueError(f"{prior}: imitation and search were not run on the same seeds and graphs")
@@ -76,11 +81,11 @@ def difference(df: pd.DataFrame, split: str) -> pd.DataFrame:
                      "imitation % per seed": " / ".join(f"{x:.1f}" for x in imit),
                      "search % per seed": " / ".join(f"{x:.1f}" for x in search),
                      "gain (points)": round(float((search - imit).mean()), 1),
-                     "95% CI": "—" if test is None
-                     else f"[{test['diff'] - test['ci']:.1f}, {test['diff'] + test['ci']:.1f}]",
+                     "95% CI": "—" if test is None else "[{:.1f}, {:.1f}]".format(
+                         max(-100.0, test["diff"] - test["ci"]), min(100.0, test["diff"] + test["ci"])),
                      "paired t p": f"{test['p']:.2g}" if spread else "none (one seed)" if test is None
                      else "none (the same gain on every seed)",
-                     "sign test p": float(f"{binomtest(wins, decided).pvalue:.2g}") if decided else 1.0,
+                     "sign test p": float(binomtest(wins, decided).pvalue) if decided else 1.0,
                      "seeds where search wins": f"{wins} of {len(search)}"})
     return pd.DataFrame(rows).set_index("prior")
 
@@ -138,7 +143,8 @@ def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None 
                table: pd.DataFrame | None = None) -> str:
     """The section's conclusion in numbers, computed from the results (markdown bullets); with
     ``matched`` (`decisive_anytime.matched`), also the compute-matched comparison; with ``table``
-    (`decisive_search.table_results`), the 2 x 2 lines come from its seeds, with the paired test."""
+    (`decisive_search.claim_results`), the 2 x 2 lines, the paired test and every line on the far-start
+    search and imitation come from its seeds where it covers them. Each line names its seeds."""
     s, t = scaling(df), scaling(df if table is None else table)
 
     def em(route, prior, split):
@@ -156,22 +162,22 @@ def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None 
                      f"search gains {g['gain (points)']:+.1f} points {g['95% CI']} over {g.seeds} seeds "
                      "(paired t-test p: "
                      f"{g['paired t p']}; it wins on {g['seeds where search wins']} seeds, two-sided sign test "
-                     f"p = {g['sign test p']:.2g}).")
+                     f"p = {g['sign test p']:.4g}).")
     for prior in PRIORS:
-        v = s[(s.route == "verifier_far") & (s.prior == prior)]
-        g = s[(s.route == "imitation") & (s.prior == prior)]
+        far, imitation = _widest(df, table, prior), _widest(df, table, prior, "imitation")
+        v, g = scaling(far), scaling(imitation)
         both = v.merge(g, on="split", suffixes=("_v", "_g"))
         above = int((both.low_v > both.high_g).sum())
         below = int((both.high_v < both.low_g).sum())
         worst = v.loc[v.exact_match.idxmin()]
-        lines.append(f"- **{prior} prior, all {len(v)} splits:** the verifier route's interval lies above "
-                     f"imitation's on {above}, below it on {below}; its worst split is {worst.split} "
-                     f"({100 * worst.exact_match:.1f}%).")
+        lines.append(f"- **{prior} prior, all {len(v)} splits ({_seeds(far)}):** the verifier route's interval lies "
+                     f"above imitation's on {above}, below it on {below}; its lowest exact match is "
+                     f"{100 * worst.exact_match:.1f}% ({worst.split}).")
     for prior in PRIORS:
         v = _widest(df, table, prior).assign(em=lambda d: 100 * d.exact / d.graphs)
         per_seed = v[v.split == table_split].sort_values("seed").em
         worst = v.groupby("seed").em.min()
-        lines.append(f"- **Seeds [{prior}]:** the verifier route per seed on {table_split}: "
+        lines.append(f"- **Seeds [{prior}] ({_seeds(v)}):** the verifier route per seed on {table_split}: "
                      + " / ".join(f"{x:.1f}" for x in per_seed) + f"%; each seed's worst of {v.split.nunique()} "
                      "splits: " + " / ".join(f"{x:.1f}" for x in worst) + "%.")
     for (split, prior), m in ([] if matched is None else matched.groupby(["split", "prior"], sort=False)):
@@ -186,24 +192,32 @@ def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None 
     rnd = s[s.route == "verifier_random"]
     far = s[(s.route == "verifier_far") & s.split.isin(rnd.split)]
     far, rnd = far.groupby("prior").exact_match.mean(), rnd.groupby("prior").exact_match.mean()
-    lines.append(f"- **The start matters:** mean exact match over the {s[s.route == 'verifier_random'].split.nunique()} "
+    lines.append(f"- **The start matters ({_seeds(df)}):** mean exact match over the {s[s.route == 'verifier_random'].split.nunique()} "
                  "splits run from both starts: from the far start " + ", ".join(f"{p} {100 * far[p]:.1f}%" for p in
                                                                                 far.index)
                  + "; from a random start " + ", ".join(f"{p} {100 * rnd[p]:.1f}%" for p in rnd.index) + ".")
     c = df[df.route.str.startswith("verifier")].groupby(["route", "prior"])[["accepted", "false_certificates"]].sum()
-    lines.append("- **Certificates:** accepted answers that were wrong, " + "; ".join(
+    lines.append(f"- **Certificates ({_seeds(df)}):** accepted answers that were wrong, " + "; ".join(
         f"{ROUTE_LABELS[r].split(', ')[-1]} [{p}] {int(row.false_certificates)} of {int(row.accepted)}"
         for (r, p), row in c.iterrows()) + ".")
     rd = rounds_vs_depth(df, routes=("verifier_far",))
     if len(rd):
         for prior in PRIORS:
             d = rd[rd.prior == prior]
-            lines.append(f"- **Rounds against depth [{prior}]:** {100 * float((d.rounds == d.depth).mean()):.1f}% of "
+            lines.append(f"- **Rounds against depth [{prior}] ({_seeds(df)}):** "
+                         f"{100 * float((d.rounds == d.depth).mean()):.1f}% of "
                          f"{len(d)} graphs used exactly as many rounds as their hop depth.")
-    if len(targets := headline_targets(df if table is None else table)):
+    if len(targets := targets_table(df if table is None else table)):
         lines.append("- **The headline preset** (the aligned verifier from the far start): "
-                     + headline_summary(targets).removeprefix("The headline "))
+                     + targets_summary(targets).removeprefix("The headline "))
     return "\n".join(lines)
+
+
+def _seeds(df: pd.DataFrame) -> str:
+    """"seeds 0-2" (or "seeds 0, 2, 4"): the learned routes' seeds in ``df``."""
+    seeds = sorted(int(x) for x in df[df.prior.isin(PRIORS)].seed.unique())
+    run = seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2
+    return f"seeds {seeds[0]}-{seeds[-1]}" if run else "seed" + "s" * (len(seeds) > 1) + " " + ", ".join(map(str, seeds))
 
 
 def _widest(df: pd.DataFrame, table: pd.DataFrame | None, prior: str, route: str = "verifier_far") -> pd.DataFrame:
@@ -252,60 +266,6 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     return facts.join(graphs).join(wide[order]).loc[list(dict.fromkeys(df.split))]
 
 
-#: The issue's targets for the headline solver: (splits, metric, threshold in %).
-HEADLINE_TARGETS = (
-    (("test_64",), "pointer accuracy", 99.9),
-    (("test_64",), "exact match", 97.0),
-    (("test_128",), "pointer accuracy", 99.5),
-    (("salsa_er_1600", "salsa_ws_1600", "salsa_delaunay_1600"), "exact match", 99.0),
-    (("maze_dfs_side8", "maze_dfs_side16", "tree_64", "tree_256"), "exact match", 95.0),
-)
-
-
-def _metric(g: pd.DataFrame, metric: str) -> tuple[float, pd.Series]:
-    """(the value over all rows' graphs, the value per row) of "exact match" (pooled) or "pointer
-    accuracy" (the mean of the rows), in %."""
-    if metric == "exact match":
-        return 100 * g.exact.sum() / g.graphs.sum(), 100 * g.exact / g.graphs
-    return 100 * float(g.pointer_accuracy.mean()), 100 * g.pointer_accuracy
-
-
-def headline_targets(df: pd.DataFrame, route: str = "verifier_far", prior: str = "aligned") -> pd.DataFrame:
-    """The headline preset's route (`lib.presets` "headline": the aligned verifier searched from the far
-    start) against the issue's targets, one row per split: the value over all seeds (exact match
-    pooled, with its Wilson interval; pointer accuracy as the mean of the seeds), each seed's value,
-    the no-learning fewest-hops tree on the same graphs, and whether the value reaches the target."""
-    d = df[(df.route == route) & (df.prior == prior)]
-    rows = []
-    for splits, metric, target in HEADLINE_TARGETS:
-        for split in splits:
-            g = d[d.split == split].sort_values("seed")
-            if not len(g):
-                continue
-            value, seeds = _metric(g, metric)
-            ci = (" [{:.1f}, {:.1f}]".format(*(100 * x for x in wilson(int(g.exact.sum()), int(g.graphs.sum()))))
-                  if metric == "exact match" else "")
-            shortcut = df[(df.route == "shortcut_min_hop") & (df.split == split)]
-            rows.append({"split": split, "n": int(g.n.iloc[0]), "graphs (all seeds)": int(g.graphs.sum()),
-                         "metric": metric, "target %": target, "measured %": round(value, 2),  # 98.96 is not 99
-                         "95% CI": ci.strip() or "—", "per seed %": " / ".join(f"{x:.2f}" for x in seeds),
-                         "fewest-hops tree %": round(_metric(shortcut, metric)[0], 2) if len(shortcut) else None,
-                         "met": "yes" if value >= target else "no"})
-    return pd.DataFrame(rows)
-
-
-def headline_summary(targets: pd.DataFrame) -> str:
-    """One sentence: how many of the targets the headline meets, and the furthest miss."""
-    if targets.empty:
-        return "No split of the headline's targets was evaluated in this profile."
-    met = targets.met == "yes"
-    gap = (targets["target %"] - targets["measured %"])[~met]
-    miss = "" if met.all() else (f"; the furthest miss is {targets.metric[gap.idxmax()]} on "
-                                 f"{targets.split[gap.idxmax()]}: {targets['measured %'][gap.idxmax()]:.2f}% against "
-                                 f"{targets['target %'][gap.idxmax()]:g}%")
-    return f"The headline meets {int(met.sum())} of its {len(targets)} targets{miss}."
-
-
 def parts_table(runs: dict) -> pd.DataFrame:
     """The matched parts: parameters, training graphs seen and training time of each run."""
     rows = []
@@ -319,13 +279,12 @@ def parts_table(runs: dict) -> pd.DataFrame:
 
 
 __all__ = [
-    "certificates",
     "BASELINE",
+    "certificates",
+    "certificates_table",
     "conclusion",
     "difference",
     "findings_rows",
-    "headline_summary",
-    "headline_targets",
     "parts_table",
     "pooled",
     "rounds_vs_depth",
@@ -334,13 +293,3 @@ __all__ = [
     "summary_table",
     "two_by_two",
 ]
-
-
-def auc_table(auc: pd.DataFrame) -> pd.DataFrame:
-    """AUC on hard negatives per split and prior (mean over seeds, and the seeds' range) with the number
-    of negatives behind it, one column group per kind of negative."""
-    g = auc.groupby(["split", "prior", "negatives"], sort=False)
-    out = g.agg(auc=("auc", "mean"), low=("auc", "min"), high=("auc", "max"), negatives=("count", "sum"))
-    out["AUC (seed range)"] = [f"{a:.3f} ({lo:.3f}-{hi:.3f})" if pd.notna(a) else "— (no negatives)"
-                               for a, lo, hi in zip(out.auc, out.low, out.high)]
-    return out[["AUC (seed range)", "negatives"]].unstack("negatives")
