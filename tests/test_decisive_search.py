@@ -333,3 +333,16 @@ def test_the_edge_cost_table_has_a_row_per_seed_of_the_claims_with_their_exact_m
         for seed in cfg.table_seeds:
             row = far.loc[(seed, split)]
             assert table.loc[seed, f"exact % {split}"] == round(100 * row.exact / row.graphs, 1)
+
+
+def test_conclusion_lines_name_their_seeds_and_use_the_frame_that_covers_a_route():
+    frame = pd.DataFrame({"prior": ["aligned"] * 5 + ["none"], "seed": [0, 1, 2, 3, 4, 0]})
+    assert dt._seeds(frame) == "seeds 0-4"
+    assert dt._seeds(frame[frame.seed.isin([0, 2])]) == "seeds 0, 2"
+    assert dt._seeds(frame[frame.seed == 3]) == "seed 3"
+    rows = lambda splits, seeds: pd.DataFrame([{"split": s, "route": "verifier_far", "prior": "aligned", "seed": k}  # noqa: E731
+                                               for s in splits for k in seeds])
+    three, five_all, five_one = rows(["a", "b"], [0, 1, 2]), rows(["a", "b"], range(5)), rows(["a"], range(5))
+    assert dt._widest(three, five_all, "aligned").seed.nunique() == 5  # covers every split: its seeds
+    assert dt._widest(three, five_one, "aligned").seed.nunique() == 3  # misses a split: the 3-seed rows
+    assert dt._widest(three, None, "aligned").equals(three)
