@@ -196,10 +196,11 @@ def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None 
                  "splits run from both starts: from the far start " + ", ".join(f"{p} {100 * far[p]:.1f}%" for p in
                                                                                 far.index)
                  + "; from a random start " + ", ".join(f"{p} {100 * rnd[p]:.1f}%" for p in rnd.index) + ".")
-    c = df[df.route.str.startswith("verifier")].groupby(["route", "prior"])[["accepted", "false_certificates"]].sum()
-    lines.append(f"- **Certificates ({_seeds(df)}):** accepted answers that were wrong, " + "; ".join(
-        f"{ROUTE_LABELS[r].split(', ')[-1]} [{p}] {int(row.false_certificates)} of {int(row.accepted)}"
-        for (r, p), row in c.iterrows()) + ".")
+    searched = df[df.route.str.startswith("verifier")][["route", "prior"]].drop_duplicates()
+    counts = [(r, p, _widest(df, table, p, r)) for r, p in searched.itertuples(index=False)]
+    lines.append("- **Certificates:** accepted answers that were wrong, " + "; ".join(
+        f"{ROUTE_LABELS[r].split(', ')[-1]} [{p}] {int(d.false_certificates.sum())} of {int(d.accepted.sum())} "
+        f"({_seeds(d)})" for r, p, d in counts) + ".")
     rd = rounds_vs_depth(df, routes=("verifier_far",))
     if len(rd):
         for prior in PRIORS:
