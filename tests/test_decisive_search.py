@@ -50,7 +50,10 @@ def test_matched_parts_train_on_the_same_graphs(study):
 def test_tables_and_conclusion_come_from_the_results(study):
     cfg, _, df, _ = study
     table = dt.two_by_two(df, cfg.table_split)
-    assert list(table.columns) == list(ds.PRIORS) and len(table) == 2
+    assert list(table.columns) == list(ds.PRIORS) and len(table) == 3
+    hops = df[(df.route == "shortcut_min_hop") & (df.split == cfg.table_split)].iloc[0]
+    assert table.index[-1] == ds.ROUTE_LABELS["shortcut_min_hop"]  # the no-learning baseline beneath both routes
+    assert (table.iloc[-1] == dt._interval(int(hops.exact), int(hops.graphs))).all()
     assert all("[" in v for v in table.values.ravel())  # every cell carries its interval
     summary = dt.summary_table(df)
     assert list(summary.index) == list(cfg.splits)

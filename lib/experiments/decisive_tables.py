@@ -55,11 +55,16 @@ def pooled(df: pd.DataFrame) -> pd.DataFrame:
 
 def two_by_two(df: pd.DataFrame, split: str) -> pd.DataFrame:
     """Route (imitation / learned verifier + search from the far start) by prior, on one split:
-    exact match with its 95% interval first."""
+    exact match with its 95% interval first; beneath, where ``df`` has it, the no-learning fewest-hops
+    tree on the same graphs (no prior: one value for both columns)."""
     p = pooled(df[df.split == split])
-    keep = p.route.isin([ROUTE_LABELS["imitation"], ROUTE_LABELS["verifier_far"]]) & p.prior.isin(PRIORS)
-    table = p[keep].pivot(index="route", columns="prior", values="exact match % [95% CI]")
-    return table.loc[[ROUTE_LABELS["imitation"], ROUTE_LABELS["verifier_far"]], list(PRIORS)]
+    rows = [ROUTE_LABELS["imitation"], ROUTE_LABELS["verifier_far"]]
+    table = p[p.route.isin(rows) & p.prior.isin(PRIORS)].pivot(index="route", columns="prior",
+                                                                values="exact match % [95% CI]").loc[rows, list(PRIORS)]
+    shortcut = p[p.route == ROUTE_LABELS["shortcut_min_hop"]]
+    if len(shortcut):
+        table.loc[ROUTE_LABELS["shortcut_min_hop"]] = shortcut["exact match % [95% CI]"].iloc[0]
+    return table
 
 
 def difference(df: pd.DataFrame, split: str) -> pd.DataFrame:
