@@ -329,7 +329,7 @@ def test_the_edge_cost_table_has_a_row_per_seed_of_the_claims_with_their_exact_m
 
     cfg, runs, _, root = study
     claims = ds.claim_results(runs, cfg, RunCache(root))
-    table = de.table(runs, claims)
+    table = de.table(runs, cfg, claims, cache=RunCache(root))
     assert list(table.index) == sorted(cfg.table_seeds) and (table[de.ERROR] >= 0).all()
     far = claims[(claims.route == "verifier_far") & (claims.prior == "aligned")].set_index(["seed", "split"])
     for split in [s for s in de.SPLITS if s in cfg.splits]:
@@ -349,3 +349,23 @@ def test_conclusion_lines_name_their_seeds_and_use_the_frame_that_covers_a_route
     assert dt._widest(three, five_all, "aligned").seed.nunique() == 5  # covers every split: its seeds
     assert dt._widest(three, five_one, "aligned").seed.nunique() == 3  # misses a split: the 3-seed rows
     assert dt._widest(three, None, "aligned").equals(three)
+
+
+def test_the_intervention_sets_only_the_nearest_channel_to_its_scaling_and_is_cached(study):
+    import torch
+
+    from lib.experiments import decisive_edge_cost as de
+
+    def cost(w):
+        return torch.cat([w ** 2, 2 * w + 0.001, -w], 1)
+
+    error, slope, channel = de.nearest_scaling(type("Stub", (), {"cost": staticmethod(cost)})())
+    assert channel == 1 and slope == pytest.approx(2, rel=0.01)
+    w = torch.linspace(0.1, 1, 5).unsqueeze(1)
+    out = de.NearestScaled(cost, channel, slope)(w)
+    assert torch.allclose(out[:, 1], slope * w[:, 0]) and torch.equal(out[:, [0, 2]], cost(w)[:, [0, 2]])
+    cfg, runs, _, root = study
+    run = runs["verifier", "aligned", cfg.seeds[0]]
+    de._intervention_cell("test_16", 2, run, "edge-test", str(root))
+    result = RunCache(root).cached_result("edge-test", lambda: pytest.fail("not cached"))
+    assert result["graphs"] == 2 and 0 <= result["exact"] <= 2
