@@ -359,7 +359,7 @@ def test_the_intervention_sets_only_the_nearest_channel_to_its_scaling_and_is_ca
     def cost(w):
         return torch.cat([w ** 2, 2 * w + 0.001, -w], 1)
 
-    error, slope, channel = de.nearest_scaling(type("Stub", (), {"cost": staticmethod(cost)})())
+    _, slope, channel = de.nearest_scaling(type("Stub", (), {"cost": staticmethod(cost)})())
     assert channel == 1 and slope == pytest.approx(2, rel=0.01)
     w = torch.linspace(0.1, 1, 5).unsqueeze(1)
     out = de.NearestScaled(cost, channel, slope)(w)
