@@ -317,11 +317,11 @@ def test_the_edge_cost_error_is_zero_for_a_pure_scaling_and_grows_with_an_interc
     def stub(*channels):
         return type("Stub", (), {"cost": staticmethod(lambda w: torch.cat([c(w) for c in channels], 1))})()
 
-    error, slope = de.scaling_error(stub(lambda w: -3 * w, lambda w: 3 * w, lambda w: w + 0.5, lambda w: w ** 2))
+    error, slope, _ = de.nearest_scaling(stub(lambda w: -3 * w, lambda w: 3 * w, lambda w: w + 0.5, lambda w: w ** 2))
     assert error == pytest.approx(0, abs=1e-6) and slope == pytest.approx(3, rel=1e-5)  # the exact channel, a > 0
-    error, slope = de.scaling_error(stub(lambda w: w + 0.01, lambda w: w + 0.05))
+    error, slope, _ = de.nearest_scaling(stub(lambda w: w + 0.01, lambda w: w + 0.05))
     assert 0.004 < error < 0.02 and slope > 1  # the nearest channel's intercept, about 1% of its largest cost
-    assert de.scaling_error(stub(lambda w: -w))[0] == float("inf")  # no channel grows with the weight
+    assert de.nearest_scaling(stub(lambda w: -w))[0] == float("inf")  # no channel grows with the weight
 
 
 def test_the_edge_cost_table_has_a_row_per_seed_of_the_claims_with_their_exact_match(study):
@@ -343,8 +343,11 @@ def test_conclusion_lines_name_their_seeds_and_use_the_frame_that_covers_a_route
     assert dt._seeds(frame) == "seeds 0-4"
     assert dt._seeds(frame[frame.seed.isin([0, 2])]) == "seeds 0, 2"
     assert dt._seeds(frame[frame.seed == 3]) == "seed 3"
-    rows = lambda splits, seeds: pd.DataFrame([{"split": s, "route": "verifier_far", "prior": "aligned", "seed": k}  # noqa: E731
-                                               for s in splits for k in seeds])
+
+    def rows(splits, seeds):
+        return pd.DataFrame([{"split": s, "route": "verifier_far", "prior": "aligned", "seed": k}
+                             for s in splits for k in seeds])
+
     three, five_all, five_one = rows(["a", "b"], [0, 1, 2]), rows(["a", "b"], range(5)), rows(["a"], range(5))
     assert dt._widest(three, five_all, "aligned").seed.nunique() == 5  # covers every split: its seeds
     assert dt._widest(three, five_one, "aligned").seed.nunique() == 3  # misses a split: the 3-seed rows

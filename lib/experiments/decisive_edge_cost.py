@@ -47,11 +47,6 @@ def nearest_scaling(verifier, points: int = 200) -> tuple[float, float, int]:
     return float(errors[best]), float(slopes[best]), best
 
 
-def scaling_error(verifier, points: int = 200) -> tuple[float, float]:
-    """(error, slope) of `nearest_scaling`."""
-    return nearest_scaling(verifier, points)[:2]
-
-
 class NearestScaled(torch.nn.Module):
     """A learned edge cost whose channel nearest a pure scaling is replaced by that scaling ``a w``."""
 
@@ -99,7 +94,7 @@ def table(runs: dict, cfg: DecisiveConfig, claims: pd.DataFrame, prior: str = "a
     rows = []
     for seed in seeds:
         run = runs["verifier", prior, seed]
-        error, slope = scaling_error(run.model("cpu"))
+        error, slope, _ = nearest_scaling(run.model("cpu"))
         row = {"seed": seed, ERROR: round(100 * error, 2), "slope a": round(slope, 3),
                "validation exact % (n <= 16)": round(100 * run.metrics["curve"]["val_exact_match"][-1], 1)}
         for split in SPLITS:
@@ -113,4 +108,4 @@ def table(runs: dict, cfg: DecisiveConfig, claims: pd.DataFrame, prior: str = "a
     return pd.DataFrame(rows).set_index("seed")
 
 
-__all__ = ["ERROR", "INTERVENTION_SPLITS", "SPLITS", "NearestScaled", "nearest_scaling", "scaling_error", "table"]
+__all__ = ["ERROR", "INTERVENTION_SPLITS", "SPLITS", "NearestScaled", "nearest_scaling", "table"]

@@ -150,14 +150,15 @@ def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None 
     ``matched`` (`decisive_anytime.matched`), also the compute-matched comparison; with ``table``
     (`decisive_search.claim_results`), the 2 x 2 lines, the paired test and every line on the far-start
     search and imitation come from its seeds where it covers them. Each line names its seeds."""
-    s, t = scaling(df), scaling(df if table is None else table)
+    claims = df if table is None else table
+    s, t = scaling(df), scaling(claims)
 
     def em(route, prior, split):
         r = t[(t.route == route) & (t.prior == prior) & (t.split == split)].iloc[0]
         return f"{100 * r.exact_match:.1f}% [{100 * r.low:.1f}, {100 * r.high:.1f}]", r
 
     lines = []
-    gains = difference(df if table is None else table, table_split)
+    gains = difference(claims, table_split)
     for prior in PRIORS:
         (gi, ri), (vi, rv) = em("imitation", prior, table_split), em("verifier_far", prior, table_split)
         verdict = ("beats" if rv.low > ri.high else "loses to" if rv.high < ri.low else "does not separate from")
@@ -213,7 +214,7 @@ def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None 
             lines.append(f"- **Rounds against depth [{prior}] ({_seeds(df)}):** "
                          f"{100 * float((d.rounds == d.depth).mean()):.1f}% of "
                          f"{len(d)} graphs used exactly as many rounds as their hop depth.")
-    if len(targets := targets_table(df if table is None else table)):
+    if len(targets := targets_table(claims)):
         lines.append("- **The headline preset** (the aligned verifier from the far start): "
                      + targets_summary(targets).removeprefix("The headline "))
     return "\n".join(lines)
