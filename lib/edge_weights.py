@@ -30,3 +30,15 @@ def weighted_undirected(n: int, pairs, rng: np.random.Generator, family: str, **
 def nx_seed(rng: np.random.Generator) -> int:
     """A seed for networkx drawn from ``rng`` (so networkx draws stay reproducible)."""
     return int(rng.integers(2**31 - 1))
+
+
+def to_training_scale(g: Graph) -> Graph:
+    """``g`` with every weight multiplied by one positive factor, so that its largest weight is the
+    training range's largest (a graph without a positive weight is returned as it is). A shortest-path
+    tree, and so ``pi``, does not change under such a scaling: this is a hand-written input rule, and
+    the routes that use it say so in their label."""
+    top = float(g.weights.max()) if len(g.weights) else 0.0
+    if top <= 0.0:
+        return g
+    return Graph.from_arrays(g.num_nodes, g.source, g.senders, g.receivers, g.weights * (WEIGHT_RANGE[1] / top),
+                             g.pi, g.name, {**g.meta, "rescaled_by": WEIGHT_RANGE[1] / top})

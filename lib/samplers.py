@@ -169,7 +169,18 @@ class Split:
     probs: tuple[float, ...] = (0.5,)  # ER edge probabilities, drawn uniformly per graph
     family: str = "er"  # a key of FAMILIES; "er" uses `probs`
     mix: tuple[str, ...] = ()  # if given, each graph's family is drawn uniformly from these instead
+    weights: str = "own"  # a key of REWEIGHTS: the family's own weights, or those changed after drawing
     description: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        if self.weights not in REWEIGHTS:
+            raise ValueError(f"unknown weights {self.weights!r}; choose from {sorted(REWEIGHTS)}")
+
+
+#: How a split changes its graphs' weights after drawing them: the structure (and the source) stays
+#: that of the split with the same seed, so a reweighted split pairs graph by graph with its base.
+#: A shortest-path tree does not change when every weight is multiplied by one constant.
+REWEIGHTS = {"own": None, "unit": "every weight 1", "x10": "every weight times 10", "div10": "every weight divided by 10"}
 
 
 #: The named splits. Each has its own seed, so test sets never depend on training seeds.
@@ -200,6 +211,11 @@ SPLITS: dict[str, Split] = {
                                    description=f"{fam.replace('_', ' ')} {side}x{side} (hop depth grows with the side)")
         for i, fam in enumerate(["maze_dfs", "grid"]) for j, side in enumerate((4, 8, 16, 32))
     },
+    # -- units: the same graphs with their weights changed (same seeds as test_64 and maze_dfs_side16) --
+    **{f"test_64_{how}": Split(5, (64,), weights=how, description=f"test_64's graphs, {REWEIGHTS[how]}")
+       for how in ("unit", "x10", "div10")},
+    "maze_dfs_side16_unit": Split(402, (256,), family="maze_dfs", weights="unit",
+                                  description="maze_dfs_side16's mazes with unit weights (distances reach the hop depth)"),
     "tree_256": Split(500, (256,), family="tree", description="uniform random tree, n = 256 (deep, no cycles)"),
     "nx_real_graphs": Split(600, (77,), family="nx_real",
                             description="real graphs networkx ships (15 to 77 nodes), shuffled, CLRS weights"),
@@ -211,12 +227,20 @@ def sample_graph(split: Split, rng: np.random.Generator) -> Graph:
     n = int(rng.choice(split.sizes))
     family = split.mix[int(rng.integers(len(split.mix)))] if split.mix else split.family
     if family == "er":
-        return sample_er(n, float(rng.choice(split.probs)), rng)
+        return _reweight(sample_er(n, float(rng.choice(split.probs)), rng), split.weights)
     if family in FIXED_FAMILIES:
-        return FIXED_FAMILIES[family](rng)
+        return _reweight(FIXED_FAMILIES[family](rng), split.weights)
     if family not in FAMILIES:
         raise KeyError(f"unknown graph family {family!r}; choose from {sorted(FAMILIES) + sorted(FIXED_FAMILIES)}")
-    return FAMILIES[family](n, rng)
+    return _reweight(FAMILIES[family](n, rng), split.weights)
+
+
+def _reweight(g: Graph, how: str) -> Graph:
+    """``g`` with its weights changed as `REWEIGHTS` names (``"own"``: ``g`` itself)."""
+    if how == "own":
+        return g
+    w = np.ones_like(g.weights) if how == "unit" else g.weights * (10.0 if how == "x10" else 0.1)
+    return Graph.from_arrays(g.num_nodes, g.source, g.senders, g.receivers, w, meta={**g.meta, "weights": how})
 
 
 def sample_split(split: str | Split, num_graphs: int, seed_offset: int = 0, with_pi: bool = True) -> list[Graph]:

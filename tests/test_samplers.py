@@ -1,5 +1,7 @@
 """Seeded samplers: determinism, the CLRS statistics, and the structural families."""
 
+from dataclasses import replace
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -24,8 +26,26 @@ def test_split_sampling_is_deterministic_and_prefix_stable():
 
 
 def test_every_split_has_its_own_seed():
-    seeds = [s.seed for s in SPLITS.values()]
+    """... except a reweighted split, which shares its base split's seed, family and sizes."""
+    seeds = [s.seed for s in SPLITS.values() if s.weights == "own"]
     assert len(seeds) == len(set(seeds))
+    for name, split in SPLITS.items():
+        if split.weights != "own":
+            base = [k for k, s in SPLITS.items() if s == replace(split, weights="own")]
+            assert len(base) == 1, name
+
+
+@pytest.mark.parametrize("how, factor", [("x10", 10.0), ("div10", 0.1), ("unit", None)])
+def test_a_reweighted_split_is_its_base_graph_by_graph_with_the_weights_changed(how, factor):
+    base, changed = sample_split("test_64", 4), sample_split(f"test_64_{how}", 4)
+    for b, c in zip(base, changed):
+        assert (b.source, b.num_nodes) == (c.source, c.num_nodes)
+        assert np.array_equal(b.senders, c.senders) and np.array_equal(b.receivers, c.receivers)
+        assert np.allclose(c.weights, 1.0 if factor is None else factor * b.weights, rtol=1e-12)
+        if factor is not None:  # scaling keeps the shortest-path tree
+            assert np.array_equal(b.pi, c.pi)
+    with pytest.raises(ValueError, match="unknown weights 'x3'"):
+        Split(1, (8,), weights="x3")
 
 
 def test_train_split_covers_clrs_sizes_and_probabilities():
@@ -115,3 +135,16 @@ def test_real_graphs_split_draws_the_networkx_graphs_shuffled_with_clrs_weights(
         assert g.num_nodes == original.number_of_nodes() and nx.is_isomorphic(ours, original)
         assert g.weights.min() >= np.sqrt(1e-3) - 1e-12 and g.weights.max() <= np.sqrt(1 + 1e-3) + 1e-12
     assert [g.meta["graph"] for g in sample_split("nx_real_graphs", 40)] == [g.meta["graph"] for g in graphs]
+
+
+def test_rescaling_to_the_training_range_keeps_the_tree_and_tops_out_at_its_largest_weight():
+    from lib.edge_weights import WEIGHT_RANGE, to_training_scale
+    from lib.oracle import dijkstra
+
+    for g in sample_split("test_64_x10", 3) + sample_split("test_64_div10", 3):
+        r = to_training_scale(g)
+        assert r.weights.max() == pytest.approx(WEIGHT_RANGE[1])
+        assert np.array_equal(r.pi, g.pi) and np.array_equal(dijkstra(r)[1], g.pi)
+    empty = sample_split("test_16", 1)[0]
+    empty = type(empty).from_arrays(3, 0, [0], [1], [0.0])
+    assert to_training_scale(empty) is empty  # no positive weight: nothing to scale by

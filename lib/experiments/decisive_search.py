@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from ..edge_weights import to_training_scale
 from ..metrics import evaluate_predictions, fully_right
 from ..oracle import dijkstra, hop_depth
 from ..presets import preset
@@ -67,6 +68,8 @@ class DecisiveConfig:
     random_max_n: int = 128  # random starts only up to this n: they fail there already, and cost n rounds above
     table_split: str = "test_64"  # the split of the 2 x 2 table (every route at `graphs` graphs there)
     table_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # seeds of the 2 x 2 table (the rules: 5 for a difference)
+    scale_splits: tuple[str, ...] = ("test_64", "test_64_unit", "test_64_x10", "test_64_div10")  # the units table:
+    # the 2 x 2 table's split and its reweighted twins (`lib.samplers.REWEIGHTS`), every seed of `table_seeds`
     steps: int | None = None  # override both routes' optimizer steps (None: the presets')
     workers: int | None = None  # training processes (None: one per core)
     device: str = "cpu"
@@ -76,7 +79,8 @@ PROFILES = {
     "full": DecisiveConfig(),
     "long": DecisiveConfig(random_max_n=256),  # random starts also on the n = 160 and 256 splits
     "smoke": DecisiveConfig(seeds=(0,), splits=("test_16", "maze_dfs_side4"), graphs=3, generic_graphs=2,
-                            table_split="test_16", table_seeds=(0, 1), steps=4, workers=1),
+                            table_split="test_16", table_seeds=(0, 1), scale_splits=("test_64", "test_64_x10"), steps=4,
+                            workers=1),
 }
 
 
@@ -137,7 +141,14 @@ def _score(graphs, preds, seconds: float, solver=None) -> dict:
     return out
 
 
+#: A route name ending in this runs that route on each graph rescaled to the training range's largest
+#: weight (`lib.edge_weights.to_training_scale`, a hand-written input rule; notebook 05's units table).
+RESCALED = "_rescaled"
+
+
 def _solve(route: str, prior: str, runs: dict, seed: int, graphs) -> dict:
+    if route.endswith(RESCALED):  # pointers do not change under the rescaling, so the scores compare
+        return _solve(route[:-len(RESCALED)], prior, runs, seed, [to_training_scale(g) for g in graphs])
     gen = runs.get(("generator", prior, seed))
     t0 = time.perf_counter()
     if route.startswith("shortcut"):
