@@ -51,6 +51,16 @@ def test_weights_outside_the_training_range_are_reported_and_still_scored(capsys
     assert json.loads(out)["weights_outside_training_range"] == 0.75 and "outside the training range" in err
 
 
+def test_rescale_brings_each_graph_into_the_training_range_and_keeps_its_tree(capsys, tmp_path):
+    rec = {"num_nodes": 3, "source": 0, "edges": [[0, 1, 15.0], [1, 2, 15.0], [0, 2, 5.0], [2, 0, 0.5]], "pi": [0, 0, 0]}
+    path = tmp_path / "heavy.jsonl"
+    path.write_text(json.dumps(rec) + "\n")
+    code, out, err = run(capsys, "evaluate", "--solver", "oracle", "--data", str(path), "--rescale")
+    result = json.loads(out)
+    assert code == 0 and result["rescaled"] and result["exact_match"] == 1.0 and result["file_pi_agreement"] == 1.0
+    assert result["weights_outside_training_range"] == 0.0 and "warning" not in err
+
+
 def test_malformed_file_exits_nonzero_with_message(capsys, tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"num_nodes": 2, "source": 0, "edges": [[0, 1, -1]]}\n')
