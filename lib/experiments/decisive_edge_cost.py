@@ -6,8 +6,10 @@ channels c. The exact local check needs one channel whose learned cost is a pure
 ``phi_c(w) = a w`` with a > 0: then the comparison orders the offers to a node by path length however many
 hops lie behind them. Any other shape (an intercept, a curve) can misorder offers whose lengths are close.
 Per seed, the table gives the channel nearest a pure scaling over the training weight range, the seed's
-exact match beside it, and its exact match when that one channel is replaced by its fitted ``a w`` (the
-intervention, every other weight unchanged) on the splits where a seed failed.
+exact match beside it, and two interventions on the splits where a seed failed: its exact match when that
+one channel is replaced by its fitted ``a w``, every other weight unchanged, and when every channel is
+replaced by its own fitted ``a_c w`` (the term network unchanged): the second asks whether the shape of the
+learned costs is what breaks a seed, the first whether one channel carries it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ INTERVENTION_SPLITS = ("test_128", "salsa_er_1600")
 ERROR = "edge cost: largest deviation from a*w (% of a*w_max)"
 
 
+def channel_slopes(verifier, points: int = 200) -> np.ndarray:
+    """Each channel's least-squares pure scaling ``a_c`` (through the origin) over the training weight range."""
+    w = torch.linspace(*WEIGHT_RANGE, points)
+    with torch.no_grad():
+        phi = verifier.cost(w.unsqueeze(1)).double().numpy()  # [points, channels]
+    x = w.double().numpy()
+    return x @ phi / (x @ x)
+
+
 def nearest_scaling(verifier, points: int = 200) -> tuple[float, float, int]:
     """(error, slope a, channel) of the channel whose learned cost ``phi_c`` is nearest a pure scaling
     ``a w`` (a > 0, fitted by least squares through the origin) over the training weight range, the
@@ -38,7 +49,7 @@ def nearest_scaling(verifier, points: int = 200) -> tuple[float, float, int]:
     with torch.no_grad():
         phi = verifier.cost(w.unsqueeze(1)).double().numpy()  # [points, channels]
     x = w.double().numpy()
-    slopes = x @ phi / (x @ x)
+    slopes = channel_slopes(verifier, points)
     errors = np.abs(phi - np.outer(x, slopes)).max(0) / (np.abs(slopes) * x.max())
     errors[slopes <= 0] = np.inf  # a cost that falls with the weight is no length
     best = int(errors.argmin())
@@ -60,19 +71,35 @@ class NearestScaled(torch.nn.Module):
         return out
 
 
-def _intervention_cell(split: str, n: int, run, key: str, root: str) -> None:
-    """Exact match of the far-start search under ``run``'s verifier with its nearest channel made a pure
-    scaling, on the first ``n`` graphs of ``split``, into the run cache at ``root``."""
+class AllScaled(torch.nn.Module):
+    """A learned edge cost with every channel replaced by its fitted pure scaling ``a_c w``."""
+
+    def __init__(self, slopes: np.ndarray):
+        super().__init__()
+        self.register_buffer("slopes", torch.as_tensor(slopes, dtype=torch.float32))
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        return w * self.slopes
+
+
+def _intervention_cell(split: str, n: int, run, key: str, root: str, every: bool = False) -> None:
+    """Exact match of the far-start search under ``run``'s verifier with its nearest channel (``every``:
+    each channel) made its fitted pure scaling, on the first ``n`` graphs of ``split``, into the run cache
+    at ``root``."""
     def compute():
         verifier = run.model("cpu")
         _, slope, channel = nearest_scaling(verifier)
         if channel < 0:
             raise ValueError(f"{run.name}: no edge-cost channel grows with the weight")
-        verifier.cost = NearestScaled(verifier.cost, channel, slope)
+        verifier.cost = AllScaled(channel_slopes(verifier)) if every else NearestScaled(verifier.cost, channel, slope)
         graphs = sample_split(split, n)
         preds = VerifierSolver(verifier, start="far", device="cpu", seed=run.config.seed).solve(graphs)
         return {"exact": int(sum(fully_right(g, p) for g, p in zip(graphs, preds))), "graphs": len(graphs)}
     RunCache(root).cached_result(key, compute)
+
+
+def _every_channel_cell(split: str, n: int, run, key: str, every: bool, root: str) -> None:
+    _intervention_cell(split, n, run, key, root, every)
 
 
 def table(runs: dict, cfg: DecisiveConfig, claims: pd.DataFrame, prior: str = "aligned",
@@ -91,6 +118,10 @@ def table(runs: dict, cfg: DecisiveConfig, claims: pd.DataFrame, prior: str = "a
              for seed in seeds for s in splits if seed == seeds[0] or (seed, s) in failing]
     scaled = dict(zip([(c[2].config.seed, c[0]) for c in cells], cached_cells(
         _intervention_cell, cells, [c[3] for c in cells], cache, cfg.workers, "decisive experiment: edge costs")))
+    every = [(s, n, run, key.replace("decisive-edge-scaled|", "decisive-edge-all-scaled|"), True)
+             for s, n, run, key in cells]
+    all_scaled = dict(zip([(c[2].config.seed, c[0]) for c in every], cached_cells(
+        _every_channel_cell, every, [c[3] for c in every], cache, cfg.workers, "decisive experiment: edge costs")))
     rows = []
     for seed in seeds:
         run = runs["verifier", prior, seed]
@@ -104,8 +135,13 @@ def table(runs: dict, cfg: DecisiveConfig, claims: pd.DataFrame, prior: str = "a
         for split in splits:
             r = scaled.get((seed, split))
             row[f"exact % {split}, that channel set to a*w"] = round(100 * r["exact"] / r["graphs"], 1) if r else "—"
+        for split in splits:
+            r = all_scaled.get((seed, split))
+            row[f"exact % {split}, every channel set to its a_c*w"] = (
+                round(100 * r["exact"] / r["graphs"], 1) if r else "—")
         rows.append(row)
     return pd.DataFrame(rows).set_index("seed")
 
 
-__all__ = ["ERROR", "INTERVENTION_SPLITS", "SPLITS", "NearestScaled", "nearest_scaling", "table"]
+__all__ = ["ERROR", "INTERVENTION_SPLITS", "SPLITS", "AllScaled", "NearestScaled", "channel_slopes", "nearest_scaling",
+           "table"]
