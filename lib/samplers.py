@@ -180,7 +180,9 @@ class Split:
 #: How a split changes its graphs' weights after drawing them: the structure (and the source) stays
 #: that of the split with the same seed, so a reweighted split pairs graph by graph with its base.
 #: A shortest-path tree does not change when every weight is multiplied by one constant.
-REWEIGHTS = {"own": None, "unit": "every weight 1", "x10": "every weight times 10", "div10": "every weight divided by 10"}
+REWEIGHTS = {"own": "the family's own weights", "unit": "every weight 1", "x10": "every weight times 10",
+             "div10": "every weight divided by 10"}
+_FACTORS = {"x10": 10.0, "div10": 0.1}  # the reweightings that multiply every weight by one factor
 
 
 #: The named splits. Each has its own seed, so test sets never depend on training seeds.
@@ -239,7 +241,7 @@ def _reweight(g: Graph, how: str) -> Graph:
     """``g`` with its weights changed as `REWEIGHTS` names (``"own"``: ``g`` itself)."""
     if how == "own":
         return g
-    w = np.ones_like(g.weights) if how == "unit" else g.weights * (10.0 if how == "x10" else 0.1)
+    w = np.ones_like(g.weights) if how == "unit" else g.weights * _FACTORS[how]
     return Graph.from_arrays(g.num_nodes, g.source, g.senders, g.receivers, w, meta={**g.meta, "weights": how})
 
 

@@ -14,6 +14,8 @@ learned costs is what breaks a seed, the first whether one channel carries it.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import torch
@@ -32,24 +34,26 @@ INTERVENTION_SPLITS = ("test_128", "salsa_er_1600")
 ERROR = "edge cost: largest deviation from a*w (% of a*w_max)"
 
 
-def channel_slopes(verifier, points: int = 200) -> np.ndarray:
-    """Each channel's least-squares pure scaling ``a_c`` (through the origin) over the training weight range."""
+def _fitted_costs(verifier, points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(weights w [points], learned costs phi [points, channels], each channel's least-squares pure
+    scaling a_c through the origin) over the training weight range."""
     w = torch.linspace(*WEIGHT_RANGE, points)
     with torch.no_grad():
-        phi = verifier.cost(w.unsqueeze(1)).double().numpy()  # [points, channels]
+        phi = verifier.cost(w.unsqueeze(1)).double().numpy()
     x = w.double().numpy()
-    return x @ phi / (x @ x)
+    return x, phi, x @ phi / (x @ x)
+
+
+def channel_slopes(verifier, points: int = 200) -> np.ndarray:
+    """Each channel's least-squares pure scaling ``a_c`` (through the origin) over the training weight range."""
+    return _fitted_costs(verifier, points)[2]
 
 
 def nearest_scaling(verifier, points: int = 200) -> tuple[float, float, int]:
     """(error, slope a, channel) of the channel whose learned cost ``phi_c`` is nearest a pure scaling
     ``a w`` (a > 0, fitted by least squares through the origin) over the training weight range, the
     error being max |phi_c(w) - a w| / (a w_max); (inf, nan, -1) when no channel increases with w."""
-    w = torch.linspace(*WEIGHT_RANGE, points)
-    with torch.no_grad():
-        phi = verifier.cost(w.unsqueeze(1)).double().numpy()  # [points, channels]
-    x = w.double().numpy()
-    slopes = channel_slopes(verifier, points)
+    x, phi, slopes = _fitted_costs(verifier, points)
     errors = np.abs(phi - np.outer(x, slopes)).max(0) / (np.abs(slopes) * x.max())
     errors[slopes <= 0] = np.inf  # a cost that falls with the weight is no length
     best = int(errors.argmin())
@@ -98,10 +102,6 @@ def _intervention_cell(split: str, n: int, run, key: str, root: str, every: bool
     RunCache(root).cached_result(key, compute)
 
 
-def _every_channel_cell(split: str, n: int, run, key: str, every: bool, root: str) -> None:
-    _intervention_cell(split, n, run, key, root, every)
-
-
 def table(runs: dict, cfg: DecisiveConfig, claims: pd.DataFrame, prior: str = "aligned",
           cache: RunCache | None = None) -> pd.DataFrame:
     """Per seed of ``claims`` (`decisive_search.claim_results`): the verifier's nearest-to-scaling edge
@@ -118,10 +118,10 @@ def table(runs: dict, cfg: DecisiveConfig, claims: pd.DataFrame, prior: str = "a
              for seed in seeds for s in splits if seed == seeds[0] or (seed, s) in failing]
     scaled = dict(zip([(c[2].config.seed, c[0]) for c in cells], cached_cells(
         _intervention_cell, cells, [c[3] for c in cells], cache, cfg.workers, "decisive experiment: edge costs")))
-    every = [(s, n, run, key.replace("decisive-edge-scaled|", "decisive-edge-all-scaled|"), True)
-             for s, n, run, key in cells]
+    every = [(s, n, run, key.replace("decisive-edge-scaled|", "decisive-edge-all-scaled|")) for s, n, run, key in cells]
     all_scaled = dict(zip([(c[2].config.seed, c[0]) for c in every], cached_cells(
-        _every_channel_cell, every, [c[3] for c in every], cache, cfg.workers, "decisive experiment: edge costs")))
+        partial(_intervention_cell, every=True), every, [c[3] for c in every], cache, cfg.workers,
+        "decisive experiment: edge costs")))
     rows = []
     for seed in seeds:
         run = runs["verifier", prior, seed]
