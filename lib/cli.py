@@ -38,16 +38,17 @@ def cmd_evaluate(args) -> dict:
                                  ("device", args.device), ("halt", getattr(args, "halt", False) or None),
                                  ("start", getattr(args, "start", None))) if v is not None}
     solver = get_solver(args.solver, **options)
-    if getattr(args, "rescale", False):  # a hand-written input rule: the tree does not change under it
+    rescale = getattr(args, "rescale", False)
+    if rescale:  # a hand-written input rule: the tree does not change under it
         graphs = [to_training_scale(g) for g in graphs]
     outside = outside_weight_range(graphs)
     if outside:
         print(f"warning: {100 * outside:.1f}% of the edge weights in {args.data} lie outside the training range "
-              f"[{WEIGHT_RANGE[0]:.4f}, {WEIGHT_RANGE[1]:.4f}]{' after --rescale' if getattr(args, 'rescale', False) else ''}, "
+              f"[{WEIGHT_RANGE[0]:.4f}, {WEIGHT_RANGE[1]:.4f}]{' after --rescale' if rescale else ''}, "
               "where no learned solver was trained; dividing every weight of a graph by the same positive number "
               "leaves its shortest-path tree unchanged (--rescale does that per graph)", file=sys.stderr)
     result = evaluate_predictions(graphs, solver.solve(graphs))
-    result = {"solver": args.solver, "data": str(args.data), "rescaled": bool(getattr(args, "rescale", False)), **result,
+    result = {"solver": args.solver, "data": str(args.data), "rescaled": bool(rescale), **result,
               "file_pi_agreement": _file_pi_agreement(graphs), "weights_outside_training_range": outside}
     return result
 

@@ -28,6 +28,7 @@ def test_the_table_pools_seeds_per_route_and_split_and_shows_each_seed():
 
 
 def test_the_summary_compares_each_reweighted_split_with_its_base():
-    line = dsc.summary(_frame())
+    seeds, line = dsc.summary(_frame()).split("\n")
+    assert seeds == "seeds 0, 1:"
     assert line.startswith("test_64_x10 (x10): learned verifier + far-start search 37.5% exact")
     assert "test_64: 100.0%" in line and "rescaled per graph first 100.0%" in line and "imitation not run" in line

@@ -15,8 +15,8 @@ import pandas as pd
 
 from ..runs import RunCache
 from ..samplers import SPLITS
-from ..statistics import wilson
 from .decisive_search import RESCALED, ROUTE_LABELS, DecisiveConfig, _cells, _frame
+from .decisive_tables import _interval, _seeds
 
 ROUTES = ("imitation", "verifier_far", "verifier_far" + RESCALED, "checker_far", "shortcut_min_hop")
 LABELS = {**ROUTE_LABELS, "verifier_far" + RESCALED:
@@ -38,10 +38,8 @@ def table(df: pd.DataFrame) -> pd.DataFrame:
         col = f"{split} ({SPLITS[split].weights} weights, n = {int(d.n.iloc[0])}, depth {d.hop_depth.iloc[0]:.1f})"
         cols.append(col)
         for route, g in d.groupby("route", sort=False):
-            exact, graphs = int(g.exact.sum()), int(g.graphs.sum())
-            lo, hi = wilson(exact, graphs)
             per_seed = "/".join(f"{100 * e / n:.1f}" for e, n in zip(g.exact, g.graphs)) if len(g) > 1 else ""
-            cells[LABELS[route], col] = f"{100 * exact / graphs:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]" + (
+            cells[LABELS[route], col] = _interval(int(g.exact.sum()), int(g.graphs.sum())) + (
                 f" (seeds {per_seed})" if per_seed else "")
     rows = [LABELS[r] for r in ROUTES if any((LABELS[r], c) in cells for c in cols)]
     out = pd.DataFrame([[cells.get((r, c), "—") for c in cols] for r in rows], index=rows, columns=cols)
@@ -50,8 +48,8 @@ def table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary(df: pd.DataFrame) -> str:
-    """One line per reweighted split: the headline search's pooled exact match there against its base
-    split's, and the same with the per-graph rescaling."""
+    """The seeds, then one line per reweighted split: the headline search's pooled exact match there against
+    its base split's, and the same with the per-graph rescaling."""
     def pct(split: str, route: str) -> str:
         d = df[(df.split == split) & (df.route == route)]
         return f"{100 * d.exact.sum() / d.graphs.sum():.1f}%" if len(d) else "not run"
@@ -67,7 +65,7 @@ def summary(df: pd.DataFrame) -> str:
                      f"(on the same graphs with their own weights, {base}: {pct(base, 'verifier_far')}); "
                      f"rescaled per graph first {pct(split, 'verifier_far' + RESCALED)}; imitation "
                      f"{pct(split, 'imitation')}; fewest-hops tree {pct(split, 'shortcut_min_hop')}.")
-    return "\n".join(lines)
+    return f"{_seeds(df)}:\n" + "\n".join(lines)
 
 
 __all__ = ["ROUTES", "LABELS", "results", "table", "summary"]

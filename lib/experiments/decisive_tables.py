@@ -10,7 +10,6 @@ from scipy.stats import binomtest
 from ..statistics import paired, wilson
 from .decisive_headline import summary as targets_summary
 from .decisive_headline import targets as targets_table
-from . import decisive_scale
 from .decisive_search import PRIORS, ROUTE_LABELS, VERIFIERS
 
 
@@ -146,12 +145,12 @@ def certificates_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None = None,
-               table: pd.DataFrame | None = None, units: pd.DataFrame | None = None) -> str:
+               table: pd.DataFrame | None = None, units: str = "") -> str:
     """The section's conclusion in numbers, computed from the results (markdown bullets); with
     ``matched`` (`decisive_anytime.matched`), also the compute-matched comparison; with ``table``
     (`decisive_search.claim_results`), the 2 x 2 lines, the paired test and every line on the far-start
-    search and imitation come from its seeds where it covers them; with ``units``
-    (`decisive_scale.results`), the same graphs with their weights in other units. Each line names its seeds."""
+    search and imitation come from its seeds where it covers them; with ``units`` (`decisive_scale.summary`,
+    seeds 0-4), the same graphs with their weights in other units. Each line names its seeds."""
     claims = df if table is None else table
     s, t = scaling(df), scaling(claims)
 
@@ -216,8 +215,8 @@ def conclusion(df: pd.DataFrame, table_split: str, matched: pd.DataFrame | None 
             lines.append(f"- **Rounds against depth [{prior}] ({_seeds(df)}):** "
                          f"{100 * float((d.rounds == d.depth).mean()):.1f}% of "
                          f"{len(d)} graphs used exactly as many rounds as their hop depth.")
-    if units is not None and len(units):
-        lines.append(f"- **Units [aligned] ({_seeds(units)}):** " + decisive_scale.summary(units).replace("\n", " "))
+    if units:
+        lines.append("- **Units [aligned]:** " + units.replace("\n", " "))
     if len(targets := targets_table(claims)):
         lines.append("- **The headline preset** (the aligned verifier from the far start): "
                      + targets_summary(targets).removeprefix("The headline "))
