@@ -122,3 +122,32 @@ def test_the_every_if_taken_shortcut_is_exact_on_programs_without_a_false_if():
     programs = [p for p in CodeExecutionTask(statements=8).programs("test", 200)
                 if not any(s[0] == "if" for s in p)]
     assert programs and trivial_baselines(programs, programs)["every if taken"] == 1.0
+
+
+def test_max_value_bounds_every_value_and_leaves_the_default_draw_unchanged():
+    task = CodeExecutionTask(variables=2, statements=20, max_value=5)
+    constants = set()
+    for program in task.programs("test", 100):
+        for state in run(program_tokens(program))[1]:
+            assert all(1 <= v <= 5 for v in state.values())
+        constants |= {int(s[3]) for s in program if s[0] == "if" and s[3].isdigit()}
+        constants |= {int(s[2]) for s in program if s[1] == "=" and s[0] != "if"}
+    assert constants == {1, 2, 3, 4, 5}
+    rng = np.random.default_rng(3)
+    assert generate_program(np.random.default_rng(3), 20, 3, max_value=10) == generate_program(rng, 20, 3)
+    assert CodeExecutionTask(max_value=5).programs("test", 5) != CodeExecutionTask().programs("test", 5)
+
+
+@pytest.mark.parametrize("bad", [1, 11])
+def test_max_value_outside_the_vocabulary_fails_clearly(bad):
+    with pytest.raises(ValueError, match="max_value"):
+        CodeExecutionTask(max_value=bad)
+
+
+def test_every_if_taken_clamps_at_max_value():
+    from lib.sequence.code_execution import trivial_baselines
+
+    program = [("x", "=", "5", ";"), ("if", "x", "<", "3", ":", "x", "++", ";"), ("print", "x", ";")]
+    assert interpret(program_tokens(program)) == [5]  # the if is false; taken, x++ would leave 1..5
+    assert trivial_baselines([program], [program], max_value=5)["every if taken"] == 1.0
+    assert trivial_baselines([program], [program])["every if taken"] == 0.0  # at max 10, 6 != 5

@@ -40,7 +40,8 @@ def _split(column: str, seed: int) -> str:
 
 
 def _task(cfg: SequenceConfig, statements: int) -> CodeExecutionTask:
-    return CodeExecutionTask(variables=cfg.variables, statements=statements, train_programs=cfg.train_programs)
+    return CodeExecutionTask(variables=cfg.variables, statements=statements, train_programs=cfg.train_programs,
+                             max_value=cfg.max_value)
 
 
 def results(runs: list[SequenceRun], cfg: SequenceConfig) -> pd.DataFrame:
@@ -75,7 +76,7 @@ def baselines(cfg: SequenceConfig) -> pd.DataFrame:
     for column, n, _ in tests(cfg):
         programs = _task(cfg, n).eval_items(_split(column, cfg.seeds[0]), cfg.test_programs)
         rows += [{"model": f"no learning: {name}", "test": column, "print_accuracy": acc}
-                 for name, acc in trivial_baselines(programs, train).items()]
+                 for name, acc in trivial_baselines(programs, train, cfg.max_value).items()]
     return pd.DataFrame(rows)
 
 
@@ -111,10 +112,10 @@ def table(results: pd.DataFrame, baseline: pd.DataFrame, cfg: SequenceConfig, me
     out = out[["seeds", *columns]]
     out.columns.name = None
     paper = FEEDBACK_CODE_EXECUTION[3]
-    out.attrs["setting"] = (f"ours: {cfg.variables} variable(s), {cfg.statements} statements in training, width "
+    out.attrs["setting"] = (f"ours: {cfg.variables} variable(s), values 1..{cfg.max_value}, {cfg.statements} statements in training, width "
                             f"{cfg.d_model}, {cfg.code_steps} steps x {cfg.code_batch_size} programs, each seed its "
                             f"own {cfg.train_programs} programs, {cfg.test_programs} test programs per length; paper: "
-                            f"3 variables, 100 statements, width 256, 50k steps x 512 (Feedback Transformer "
+                            f"3 variables, values 1..10, 100 statements, width 256, 50k steps x 512 (Feedback Transformer "
                             f"{paper[FEEDBACK]}%, Transformer {paper[TRANSFORMER]}%)")
     return out
 

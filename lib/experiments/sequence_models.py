@@ -42,6 +42,7 @@ class SequenceConfig:
     # -- code execution ----------------------------------------------------------------------
     variables: int = 1  # program variables (the paper: 3 or 5; shrunk until the Transformer learns)
     statements: int = 6  # statements per training program (the paper: 100)
+    max_value: int = 5  # values lie in 1..max_value (the paper: 10; shrunk: at 10, 800 steps leave the Transformer < 95%)
     train_programs: int = 50000  # training programs, each seed its own draw
     code_steps: int = 800  # optimizer steps per code-execution run
     code_batch_size: int = 128  # programs per step
@@ -68,7 +69,8 @@ class SequenceConfig:
 
     def code_configs(self) -> list[SeqTrainConfig]:
         """Both models, then the Transformer with each regularizer, every seed on its own programs."""
-        task_args = {"variables": self.variables, "statements": self.statements, "train_programs": self.train_programs}
+        task_args = {"variables": self.variables, "statements": self.statements, "train_programs": self.train_programs,
+                     "max_value": self.max_value}
         arms = [(m, self._model_args(m), {}, m) for m in MODELS]
         for name, value in self.regularizers:
             if name not in ("dropout", "weight_decay"):

@@ -18,6 +18,7 @@ Deviations from the paper, all for a 2-core CPU budget:
   whole program at once, not a stream cut into blocks with a 100-token attention window; the
   models' ``window`` option restores a bounded span when wanted;
 * the training set is a fixed number of programs (``train_programs``) rather than 10,000;
+* ``max_value`` can shrink the value range 1..10 (the vocabulary keeps every number);
 * a program is an independent sequence (no carrying of memory across programs).
 """
 
@@ -50,31 +51,31 @@ class _Redraw(Exception):
     """The drawn statement is impossible in this state; draw another."""
 
 
-def _simple(state: dict, op: str, variables: Sequence[str], rng: np.random.Generator) -> Statement:
-    """An ``=``, ``++`` or ``--`` statement, applied to ``state``."""
+def _simple(state: dict, op: str, variables: Sequence[str], rng: np.random.Generator, top: int) -> Statement:
+    """An ``=``, ``++`` or ``--`` statement, applied to ``state`` (values stay in 1..``top``)."""
     if op == "=":
         free = [v for v in variables if v not in state]
         if not free:
             raise _Redraw
         var = free[int(rng.integers(len(free)))]
-        state[var] = int(rng.integers(MIN_VALUE, MAX_VALUE + 1))
+        state[var] = int(rng.integers(MIN_VALUE, top + 1))
         return (var, "=", str(state[var]), ";")
     if not state:
         raise _Redraw
     var = sorted(state)[int(rng.integers(len(state)))]
-    if (op == "++" and state[var] == MAX_VALUE) or (op == "--" and state[var] == MIN_VALUE):
+    if (op == "++" and state[var] == top) or (op == "--" and state[var] == MIN_VALUE):
         raise _Redraw
     state[var] += 1 if op == "++" else -1
     return (var, op, ";")
 
 
-def _statement(state: dict, variables: Sequence[str], rng: np.random.Generator) -> Statement:
+def _statement(state: dict, variables: Sequence[str], rng: np.random.Generator, top: int) -> Statement:
     while True:
         op = OPERATIONS[int(rng.integers(len(OPERATIONS)))]
         try:
             if op in ("=", "++", "--"):
                 trial = dict(state)
-                stmt = _simple(trial, op, variables, rng)
+                stmt = _simple(trial, op, variables, rng, top)
                 state.update(trial)
                 return stmt
             if not state:
@@ -89,12 +90,12 @@ def _statement(state: dict, variables: Sequence[str], rng: np.random.Generator) 
                 var, operand, value = names[i], names[j], state[names[j]]
             else:  # ... or with a constant
                 var = names[int(rng.integers(len(names)))]
-                value = int(rng.integers(MIN_VALUE, MAX_VALUE + 1))
+                value = int(rng.integers(MIN_VALUE, top + 1))
                 operand = str(value)
             cmp = "<" if rng.random() < 0.5 else ">"
             holds = state[var] < value if cmp == "<" else state[var] > value
             trial = dict(state)
-            sub = _simple(trial, ("=", "++", "--")[int(rng.integers(3))], variables, rng)
+            sub = _simple(trial, ("=", "++", "--")[int(rng.integers(3))], variables, rng, top)
             if holds:
                 state.update(trial)
             return ("if", var, cmp, operand, ":") + sub
@@ -102,15 +103,19 @@ def _statement(state: dict, variables: Sequence[str], rng: np.random.Generator) 
             continue
 
 
-def generate_program(rng: np.random.Generator, statements: int = 24, variables: int = 3) -> list[Statement]:
-    """A random program of ``statements`` statements over the first ``variables`` names."""
+def generate_program(rng: np.random.Generator, statements: int = 24, variables: int = 3,
+                     max_value: int = MAX_VALUE) -> list[Statement]:
+    """A random program of ``statements`` statements over the first ``variables`` names, its
+    values (assigned, compared, reached by ``++``) in 1..``max_value``."""
     if not 1 <= variables <= len(VARIABLES):
         raise ValueError(f"variables must be in 1..{len(VARIABLES)}, got {variables}")
     if statements < 1:
         raise ValueError(f"statements must be >= 1, got {statements}")
+    if not MIN_VALUE < max_value <= MAX_VALUE:
+        raise ValueError(f"max_value must be in {MIN_VALUE + 1}..{MAX_VALUE} (the vocabulary's numbers), got {max_value}")
     names = VARIABLES[:variables]
     state: dict[str, int] = {}
-    return [_statement(state, names, rng) for _ in range(statements)]
+    return [_statement(state, names, rng, max_value) for _ in range(statements)]
 
 
 def _operand(tok: str, state: dict) -> int:
@@ -203,7 +208,7 @@ def make_example(program: Sequence[Statement]) -> SeqExample:
     return SeqExample(inputs, targets, mask)
 
 
-def _shortcut_prints(program: Sequence[Statement], rule: str) -> list[int]:
+def _shortcut_prints(program: Sequence[Statement], rule: str, max_value: int = MAX_VALUE) -> list[int]:
     """What a print shortcut answers at each ``print`` of ``program``: ``"last_assignment"``
     (the printed variable's last ``v = c`` in the text, guarded or not, blind to ``++`` and
     ``--``) or ``"conditions_hold"`` (an interpreter that runs every guarded statement as if its
@@ -219,11 +224,12 @@ def _shortcut_prints(program: Sequence[Statement], rule: str) -> list[int]:
         elif body[1] == "=":
             state[body[0]] = int(body[2])
         elif rule == "conditions_hold":
-            state[body[0]] = min(MAX_VALUE, max(MIN_VALUE, state[body[0]] + (1 if body[1] == "++" else -1)))
+            state[body[0]] = min(max_value, max(MIN_VALUE, state[body[0]] + (1 if body[1] == "++" else -1)))
     return out
 
 
-def trivial_baselines(programs: Sequence[Sequence[Statement]], train: Sequence[Sequence[Statement]]) -> dict:
+def trivial_baselines(programs: Sequence[Sequence[Statement]], train: Sequence[Sequence[Statement]],
+                      max_value: int = MAX_VALUE) -> dict:
     """Print accuracy of three no-learning answers on ``programs``: the most frequent printed value
     of the ``train`` programs, the printed variable's last assignment, and an interpreter that
     takes every ``if`` as true (what it gets wrong is the share of prints a false ``if`` changes)."""
@@ -239,15 +245,16 @@ def trivial_baselines(programs: Sequence[Sequence[Statement]], train: Sequence[S
 
     return {"most frequent value": score([[mode] * len(t) for t in truth]),
             "last assignment": score([_shortcut_prints(p, "last_assignment") for p in programs]),
-            "every if taken": score([_shortcut_prints(p, "conditions_hold") for p in programs])}
+            "every if taken": score([_shortcut_prints(p, "conditions_hold", max_value) for p in programs])}
 
 
 @lru_cache(maxsize=8)
-def _draw(entropy: tuple, num: int, statements: int, variables: int) -> tuple:
+def _draw(entropy: tuple, num: int, statements: int, variables: int, max_value: int) -> tuple:
     """``num`` programs from one seed sequence, kept per process (a training draw is drawn once
     for training, the unseen-program test and the baselines)."""
     streams = np.random.SeedSequence(list(entropy)).spawn(num)
-    return tuple(tuple(generate_program(np.random.default_rng(s), statements, variables)) for s in streams)
+    return tuple(tuple(generate_program(np.random.default_rng(s), statements, variables, max_value))
+                 for s in streams)
 
 
 @dataclass(frozen=True)
@@ -257,9 +264,10 @@ class CodeExecutionTask:
     variables: int = 3  # number of variables (the paper: 3 or 5)
     statements: int = 24  # statements per program (the paper: 100)
     train_programs: int = 2000  # size of the fixed training set
+    max_value: int = MAX_VALUE  # values lie in 1..max_value (the paper: 10)
 
     def __post_init__(self):
-        generate_program(np.random.default_rng(0), self.statements, self.variables)  # validates
+        generate_program(np.random.default_rng(0), self.statements, self.variables, self.max_value)  # validates
         if self.train_programs < 1:
             raise ValueError(f"train_programs must be >= 1, got {self.train_programs}")
 
@@ -272,7 +280,7 @@ class CodeExecutionTask:
         if split not in SPLIT_SEEDS:
             raise KeyError(f"unknown code-execution split {split!r}; choose from {sorted(SPLIT_SEEDS)}")
         entropy = (SPLIT_SEEDS[split], self.variables, self.statements) + ((seed_offset,) if seed_offset else ())
-        return [list(p) for p in _draw(entropy, num, self.statements, self.variables)]
+        return [list(p) for p in _draw(entropy, num, self.statements, self.variables, self.max_value)]
 
     def train_items(self, num: int | None = None, seed_offset: int = 0):
         return self.programs("train", num or self.train_programs, seed_offset)
