@@ -44,14 +44,16 @@ def graph_scores(graph: Graph, pred: Prediction, true_dist: np.ndarray | None = 
     return out
 
 
-def fully_right(graph: Graph, pred: Prediction) -> bool:
+def fully_right(graph: Graph, pred: Prediction, true_dist: np.ndarray | None = None) -> bool:
     """Is every pointer of ``pred`` correct (the graph counts toward exact match)?"""
-    s = graph_scores(graph, pred)
+    s = graph_scores(graph, pred, true_dist)
     return s["correct"] == s["total"]
 
 
-def evaluate_predictions(graphs: Sequence[Graph], preds: Sequence[Prediction]) -> dict:
-    """Aggregate metrics over a list of graphs.
+def evaluate_predictions(graphs: Sequence[Graph], preds: Sequence[Prediction],
+                         true_dists: Sequence[np.ndarray] | None = None) -> dict:
+    """Aggregate metrics over a list of graphs (``true_dists``: their exact distances, when already
+    computed; by default the oracle runs here).
 
     * ``pointer_accuracy``: fraction of non-source nodes (pooled over graphs) whose pointer
       lies on some shortest path (self for unreachable nodes);
@@ -67,8 +69,10 @@ def evaluate_predictions(graphs: Sequence[Graph], preds: Sequence[Prediction]) -
         raise ValueError("no graphs to evaluate")
     correct = total = exact = 0
     err_sum, err_count, missed, any_dist = 0.0, 0, 0, False
-    for g, p in zip(graphs, preds):
-        s = graph_scores(g, p)
+    if true_dists is not None and len(true_dists) != len(graphs):
+        raise ValueError(f"{len(graphs)} graphs but {len(true_dists)} true distance arrays")
+    for i, (g, p) in enumerate(zip(graphs, preds)):
+        s = graph_scores(g, p, None if true_dists is None else true_dists[i])
         correct, total = correct + s["correct"], total + s["total"]
         exact += s["correct"] == s["total"]
         if "dist_count" in s:

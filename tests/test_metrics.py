@@ -81,3 +81,13 @@ def test_mismatched_lengths_and_shapes_are_errors():
         evaluate_predictions([g], [Prediction(np.zeros(5, int))] * 2)
     with pytest.raises(ValueError, match="shape"):
         evaluate_predictions([g], [Prediction(np.zeros(3, int))])
+
+
+def test_precomputed_true_distances_give_the_same_metrics():
+    from lib.samplers import sample_split
+    graphs = sample_split("test_16", 5)
+    preds = [Prediction(np.arange(g.num_nodes)) for g in graphs[:2]] + [Prediction(g.pi) for g in graphs[2:]]
+    dists = [dijkstra(g)[0] for g in graphs]
+    assert evaluate_predictions(graphs, preds, dists) == evaluate_predictions(graphs, preds)
+    with pytest.raises(ValueError, match="true distance"):
+        evaluate_predictions(graphs, preds, dists[:4])

@@ -198,3 +198,19 @@ def test_a_row_cache_rerun_matches_a_full_run_bit_for_bit():
                 x = x.clone()
                 x[torch.randperm(n, generator=gen)[:changes]] = torch.randn(changes, 83, generator=gen)
                 assert torch.equal(_bits(cache("net", net, x)), _bits(net(x)))
+
+
+def test_a_search_shares_the_aligned_verifiers_offers_at_one_candidate():
+    from lib.search.parallel_moves import RowCache
+    from lib.verifier.min_plus_verifier import MinPlusVerifier, MinPlusVerifierConfig
+    torch.manual_seed(0)
+    verifier, memo = MinPlusVerifier(MinPlusVerifierConfig(hidden=8)), {}
+    b = collate(sample_split("test_16", 3), with_targets=False)
+    y = start_candidate(b, "random", torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        first = verifier.best_offers(b, y, RowCache(memo))
+        reused = verifier.best_offers(b, y, RowCache(memo))  # the other cache of the search reuses it
+        assert all(r is f for r, f in zip(reused, first))
+        again = verifier.best_offers(b, y.clone(), RowCache(memo))  # another candidate tensor: computed afresh
+        assert again[0] is not first[0] and all(torch.equal(a, f) for a, f in zip(again, first))
+        assert all(torch.equal(a, f) for a, f in zip(verifier.best_offers(b, y), first))  # no search: no memo

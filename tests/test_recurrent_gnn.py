@@ -79,3 +79,36 @@ def test_min_plus_model_settles_and_its_states_are_shortest_path_costs():
     assert torch.allclose(settled[:, 0].double(), torch.as_tensor(dijkstra(g)[0]), atol=1e-4)
     assert torch.equal(model.step(settled, x, b, 5), settled)
     assert model.state_drift(b, g.num_nodes + 3)["relative_change"][-1] == 0.0
+
+
+def test_min_plus_edge_costs_are_kept_between_steps_only_while_the_network_is_unchanged():
+    set_seed(0)
+    model = build_model("min_plus_gnn", hidden=4, iterations=4).eval()
+    b = collate(sample_split("test_16", 2), with_targets=False)
+    h0, x = model.initial_state(b)
+    with torch.no_grad():
+        kept = model._batch_edge_cost(b)
+        assert model._batch_edge_cost(b) is kept  # the next halting step reuses it
+        before = model.step(h0, x, b, 3)
+        for p in model.cost.parameters():
+            p.mul_(2.0)  # an optimizer step changes the network in place
+        assert model._batch_edge_cost(b) is not kept
+        after = model.step(h0, x, b, 3)
+    assert not torch.equal(before, after) and torch.equal(after, model.step(h0, x, b, 3).detach())
+
+
+@pytest.mark.parametrize("name", ["recurrent_gnn", "min_plus_gnn"])
+def test_one_loop_read_out_along_the_way_matches_a_fresh_run_per_budget(name):
+    import numpy as np
+
+    from lib.experiments.decisive_anytime import _pointers_at
+    from lib.models.predict import predict_graphs
+
+    set_seed(0)
+    model = build_model(name, hidden=8, iterations=4).eval()
+    graphs = sample_split("test_16", 5) + sample_split("maze_dfs_side4", 2)
+    budgets = [1, 2, 4, 8]
+    along = _pointers_at(model, graphs, budgets, batch_size=3)
+    for t in budgets:
+        fresh = predict_graphs(model, graphs, batch_size=3, device="cpu", iterations=t)
+        assert all(np.array_equal(a, p.pi) for a, p in zip(along[t], fresh))

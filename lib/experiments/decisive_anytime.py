@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..batching import collate
+from ..determinism import single_thread
 from ..flops import flops_per_graph
 from ..graphs import Graph
 from ..metrics import Prediction, graph_scores
@@ -44,17 +46,36 @@ def _right(graph: Graph, dist: np.ndarray, pi: np.ndarray) -> bool:
     return s["correct"] == s["total"]
 
 
+@torch.no_grad()
+def _pointers_at(model, graphs: list[Graph], budgets: list[int], batch_size: int = 32) -> dict[int, list]:
+    """Each graph's greedy pointers after each of ``budgets`` (ascending) iterations of a looped
+    generator: one run of its loop, read out along the way, in the batches of `predict_graphs`
+    (the same numbers as a fresh run per budget: ``step(k)`` is k single steps)."""
+    model = model.eval()
+    order = sorted(range(len(graphs)), key=lambda i: graphs[i].num_nodes)  # as `predict_graphs`
+    out: dict[int, list] = {t: [None] * len(graphs) for t in budgets}
+    with single_thread():
+        for lo in range(0, len(order), batch_size):
+            idx = order[lo:lo + batch_size]
+            batch = collate([graphs[i] for i in idx], with_targets=False)
+            (h, x), done = model.initial_state(batch), 0
+            for t in budgets:
+                h, done = model.step(h, x, batch, t - done), t
+                for i, pi in zip(idx, batch.decode_pointers(model.readout(h, batch).pointer_logits)):
+                    out[t][i] = pi
+    return out
+
+
 def _generator_curve(gen, graphs: list[Graph], dists, flops_to_cover: float) -> list[dict]:
     """Exact match of the generator run for T = 1, 2, 4, ... iterations, until its cost passes
     ``flops_to_cover`` (or T reaches `MAX_ITERATIONS`)."""
-    model, rows, t = gen.model("cpu"), [], 1
-    while t <= MAX_ITERATIONS and (not rows or rows[-1]["flops_per_graph"] < flops_to_cover):
-        preds = gen.solver("cpu", iterations=t).solve(graphs)
-        rows.append({"route": "imitation", "budget": t,
-                     "exact": sum(_right(g, d, p.pi) for g, p, d in zip(graphs, preds, dists)),
-                     "flops_per_graph": flops_per_graph(model, graphs[:FLOP_GRAPHS], aggregations=True, iterations=t)})
-        t *= 2
-    return rows
+    model, budgets, flops = gen.model("cpu"), [], []
+    while (t := 2 ** len(budgets)) <= MAX_ITERATIONS and (not flops or flops[-1] < flops_to_cover):
+        budgets.append(t)
+        flops.append(flops_per_graph(model, graphs[:FLOP_GRAPHS], aggregations=True, iterations=t))
+    pis = _pointers_at(model, graphs, budgets)
+    return [{"route": "imitation", "budget": t, "exact": sum(_right(g, d, pi) for g, d, pi in zip(graphs, dists, pis[t])),
+             "flops_per_graph": f} for t, f in zip(budgets, flops)]
 
 
 def _search_curve(verifier, graphs: list[Graph], dists, batch_size: int = 32) -> list[dict]:
@@ -98,7 +119,7 @@ def curves(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None) -> pd
                 key = f"decisive-anytime|{split}|{n}|{gen.name}|{ver.name}|margins=fine|aggregations|node-terms"
                 cells.append((split, n, gen, ver, key, prior, seed))
     results = cached_cells(_cell, [c[:5] for c in cells], [c[4] for c in cells], cache, cfg.workers,
-                           "decisive experiment: compute-matched curves")
+                           "decisive experiment: compute-matched curves", first=lambda c: c[3].config.model == "generic_verifier")
     rows = []
     for (split, _, _, _, _, prior, seed), r in zip(cells, results):
         rows += [{"split": split, "prior": prior, "seed": seed, "graphs": r["graphs"], **row} for row in r["rows"]]

@@ -22,7 +22,9 @@ FLOP_ROUTES = ("imitation", "verifier_far", "verifier_generator")
 def search_round_flops(verifier, batch) -> float:
     """Counted FLOPs per graph of one round of the search (`parallel_moves.parallel_descent`): every
     node scoring every option (`best_options`), and the verifier's terms at the new candidate
-    (``node_terms``), at the far start; aggregations included."""
+    (``node_terms``), at the far start; aggregations included. Each is counted as if run from scratch:
+    the search itself reruns only the rows whose inputs changed and shares the aligned verifier's
+    offers between the two, so this is an upper bound on what a round computes."""
     y = start_candidate(batch, "far")
     scoring = count_flops(partial(best_options, verifier, batch, y), aggregations=True)
     terms = count_flops(partial(verifier.node_terms, batch, y), aggregations=True)

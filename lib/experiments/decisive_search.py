@@ -128,12 +128,17 @@ def split_facts(split: str, graphs) -> dict:
             "mean_degree": float(np.mean([len(g.senders) / g.num_nodes for g in graphs]))}
 
 
-def _score(graphs, preds, seconds: float, solver=None) -> dict:
-    m = evaluate_predictions(graphs, preds)
-    right = [fully_right(g, p) for g, p in zip(graphs, preds)]
+def _truth(graphs) -> tuple[list, list[int]]:
+    """Each graph's exact distances (Dijkstra) and deepest hop count in its own tree."""
+    return [dijkstra(g)[0] for g in graphs], [int(hop_depth(g, g.pi).max()) for g in graphs]
+
+
+def _score(graphs, preds, seconds: float, solver=None, truth=None) -> dict:
+    dists, depths = truth or _truth(graphs)
+    m = evaluate_predictions(graphs, preds, dists)
+    right = [fully_right(g, p, d) for g, p, d in zip(graphs, preds, dists)]
     out = {"exact": int(sum(right)), "graphs": len(graphs), "pointer_accuracy": m["pointer_accuracy"],
-           "seconds_per_graph": seconds / len(graphs),
-           "rounds": [p.iterations for p in preds], "depth": [int(hop_depth(g, g.pi).max()) for g in graphs]}
+           "seconds_per_graph": seconds / len(graphs), "rounds": [p.iterations for p in preds], "depth": list(depths)}
     if solver is not None:
         accepted = np.array(solver.last_accepted)
         out.update(settled=float(np.mean(solver.last_settled)), accepted=int(accepted.sum()),
@@ -146,23 +151,24 @@ def _score(graphs, preds, seconds: float, solver=None) -> dict:
 RESCALED = "_rescaled"
 
 
-def _solve(route: str, prior: str, runs: dict, seed: int, graphs) -> dict:
+def _solve(route: str, prior: str, runs: dict, seed: int, graphs, truth=None) -> dict:
+    """One route on ``graphs`` (``truth``: their `_truth`, when already computed), scored."""
     if route.endswith(RESCALED):  # pointers do not change under the rescaling, so the scores compare
         return _solve(route[:-len(RESCALED)], prior, runs, seed, [to_training_scale(g) for g in graphs])
     gen = runs.get(("generator", prior, seed))
     t0 = time.perf_counter()
     if route.startswith("shortcut"):
         preds = get_solver(route.split("_", 1)[1]).solve(graphs)
-        return _score(graphs, preds, time.perf_counter() - t0)
+        return _score(graphs, preds, time.perf_counter() - t0, truth=truth)
     if route == "imitation":  # the min-plus model halts, with the search's budget of n rounds as its cap
         kw = {"halt": True, "iterations": max(g.num_nodes for g in graphs)} if gen.config.model == "min_plus_gnn" else {}
         preds = gen.solver("cpu", **kw).solve(graphs)
-        return _score(graphs, preds, time.perf_counter() - t0)
+        return _score(graphs, preds, time.perf_counter() - t0, truth=truth)
     verifier = ExactChecker() if route.startswith("checker") else runs["verifier", prior, seed].model("cpu")
     start = route.split("_", 1)[1]
     solver = VerifierSolver(verifier, start=gen if start == "generator" else start, device="cpu", seed=seed)
     preds = solver.solve(graphs)
-    return _score(graphs, preds, time.perf_counter() - t0, solver)
+    return _score(graphs, preds, time.perf_counter() - t0, solver, truth)
 
 
 def _cells(runs: dict, cfg: DecisiveConfig, splits=None, seeds=None, routes=None, priors=PRIORS) -> list[dict]:
@@ -190,18 +196,18 @@ def _cells(runs: dict, cfg: DecisiveConfig, splits=None, seeds=None, routes=None
 
 
 @functools.lru_cache(maxsize=None)
-def _evaluation_graphs(split: str, n: int) -> tuple[tuple, dict]:
-    """A split's first ``n`` graphs and their facts, drawn once per worker process: every route, prior
-    and seed of a split reads the same graphs (no solver changes a graph)."""
+def _evaluation_graphs(split: str, n: int) -> tuple[tuple, dict, tuple]:
+    """A split's first ``n`` graphs, their facts and their `_truth`, drawn once per worker process:
+    every route, prior and seed of a split reads the same graphs (no solver changes a graph)."""
     graphs = tuple(sample_split(split, n))
-    return graphs, split_facts(split, graphs)
+    return graphs, split_facts(split, graphs), _truth(graphs)
 
 
 def _compute_cell(cell: dict, runs: dict, root: str) -> None:
     """Evaluate one cell into the run cache at ``root`` (a worker of `results`)."""
     def compute():
-        graphs, facts = _evaluation_graphs(cell["split"], cell["n"])
-        return {**facts, **_solve(cell["route"], cell["prior"], runs, cell["seed"], list(graphs))}
+        graphs, facts, truth = _evaluation_graphs(cell["split"], cell["n"])
+        return {**facts, **_solve(cell["route"], cell["prior"], runs, cell["seed"], list(graphs), truth)}
     RunCache(root).cached_result(cell["key"], compute)
 
 
@@ -250,11 +256,13 @@ def _raise_missing(key: str):
     raise RuntimeError(f"the evaluation {key!r} was not written to the run cache")
 
 
-def cached_cells(fn, cells: list[tuple], keys: list[str], cache: RunCache, workers: int | None, desc: str) -> list:
+def cached_cells(fn, cells: list[tuple], keys: list[str], cache: RunCache, workers: int | None, desc: str,
+                 first=None) -> list:
     """Each cell's cached result, in order: the cells whose key is not yet in the run cache are first
-    computed in parallel, ``fn(*cell, cache root)`` writing the result under its key."""
-    parallel_map(fn, [(*c, str(cache.root)) for c, k in zip(cells, keys) if not cache.result_path(k).exists()],
-                 workers=workers, desc=desc)
+    computed in parallel, ``fn(*cell, cache root)`` writing the result under its key (those for which
+    ``first(cell)`` holds, the slow ones, started first, so that the workers finish together)."""
+    todo = [(*c, str(cache.root)) for c, k in zip(cells, keys) if not cache.result_path(k).exists()]
+    parallel_map(fn, sorted(todo, key=lambda c: not first(c)) if first else todo, workers=workers, desc=desc)
     return [cache.cached_result(k, lambda k=k: _raise_missing(k)) for k in keys]
 
 

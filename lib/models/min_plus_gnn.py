@@ -62,13 +62,24 @@ class MinPlusGNN(GraphModel):
             return F.softplus(self.cost.weight.T) * w.unsqueeze(1) + F.softplus(self.cost.bias)
         return F.softplus(self.cost(w.unsqueeze(1)))
 
+    def _batch_edge_cost(self, batch: GraphBatch) -> torch.Tensor:
+        """``edge_cost(batch.weights)``; without autograd, kept for the next step on the same batch
+        while the cost network is unchanged (a halting loop steps one iteration at a time)."""
+        if torch.is_grad_enabled():
+            return self.edge_cost(batch.weights)
+        version = tuple((id(p), p._version) for p in self.cost.parameters())
+        memo = self.__dict__.get("_cost_memo")
+        if memo is None or memo[0] is not batch.weights or memo[1] != version:
+            memo = self.__dict__["_cost_memo"] = (batch.weights, version, self.edge_cost(batch.weights))
+        return memo[2]
+
     # -- the loop protocol of `progressive_loss` and `halting` --------------------------------------
     def initial_state(self, batch: GraphBatch) -> tuple[torch.Tensor, None]:
         start = torch.where(batch.is_source > 0, 0.0, self.cfg.unreached)
         return start.unsqueeze(1).expand(-1, self.cfg.hidden).contiguous(), None
 
     def step(self, h: torch.Tensor, x, batch: GraphBatch, k: int) -> torch.Tensor:
-        cost = self.edge_cost(batch.weights)
+        cost = self._batch_edge_cost(batch)
         idx = batch.receivers.unsqueeze(1).expand_as(cost)
         for _ in range(k):
             h = h.scatter_reduce(0, idx, h[batch.senders] + cost, reduce="amin", include_self=True)

@@ -93,8 +93,11 @@ class RowCache:
     BLOCK = 32  # a multiple of the widest vector step in floats (AVX-512: 2 x 16)
     VERIFIED = "AVX512"  # the CPU capability on which partial reruns were checked to be exact
 
-    def __init__(self):
+    def __init__(self, memo: dict | None = None):
         self.seen: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        # results a verifier may share between the caches of one search, keyed by the candidate
+        # they were computed at (`MinPlusVerifier.best_offers`: one aggregation serves both calls)
+        self.memo = {} if memo is None else memo
 
     def __call__(self, name: str, net, x: torch.Tensor) -> torch.Tensor:
         old = self.seen.get(name)
@@ -153,7 +156,8 @@ def parallel_descent(verifier, batch: GraphBatch, y0: torch.Tensor, cap: torch.T
     rounds = torch.zeros(batch.num_graphs, dtype=torch.long, device=batch.device)
     active = cap > 0
     settled = torch.zeros_like(active)
-    option_rows, node_rows = RowCache(), RowCache()  # rerun the networks only where inputs changed
+    memo: dict = {}  # shared: the terms at a candidate and its options' scores reuse one aggregation
+    option_rows, node_rows = RowCache(memo), RowCache(memo)  # rerun the networks only where inputs changed
     current = verifier.node_terms(batch, y, node_rows)  # each node's term now; the energies sum them per graph
     energies = [_per_graph(batch, current)]
     states, parents = ([y.clone()] if record else []), []

@@ -42,13 +42,20 @@ class MinPlusVerifier(Verifier):
         self.term = mlp([4 + cfg.hidden, cfg.hidden, cfg.hidden, 1], act=nn.SiLU)
 
     def best_offers(self, batch: GraphBatch, y: torch.Tensor, rows=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """([N, hidden] min over reached in-neighbours of y_u + phi(w_uv), [N] 1 where there is one)."""
+        """([N, hidden] min over reached in-neighbours of y_u + phi(w_uv), [N] 1 where there is one).
+        A search's ``rows`` carry a ``memo``: the offers at the same candidate ``y`` (the same tensor,
+        which the search never changes in place) are computed once for its node terms and options."""
+        memo = getattr(rows, "memo", None)
+        if memo is not None and memo.get("offers_at") is y:
+            return memo["offers"]
         rows = rows or run_rows
         offers = finite(y, FAR)[batch.senders].unsqueeze(1) + rows("cost", self.cost, batch.weights.unsqueeze(1))
         out = torch.full((batch.num_nodes, self.cfg.hidden), FAR, dtype=offers.dtype, device=y.device)
         out = out.scatter_reduce(0, batch.receivers.unsqueeze(1).expand_as(offers), offers, "amin")
         offered = torch.zeros(batch.num_nodes, device=y.device).index_add(
             0, batch.receivers, reached(y)[batch.senders]).clamp(max=1.0)
+        if memo is not None:
+            memo.update(offers_at=y, offers=(out, offered))
         return out, offered
 
     def option_terms(self, batch, y, nodes, values, rows=None):
