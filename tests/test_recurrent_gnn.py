@@ -101,14 +101,28 @@ def test_min_plus_edge_costs_are_kept_between_steps_only_while_the_network_is_un
 def test_one_loop_read_out_along_the_way_matches_a_fresh_run_per_budget(name):
     import numpy as np
 
-    from lib.experiments.decisive_anytime import _pointers_at
-    from lib.models.predict import predict_graphs
+    from lib.models.predict import predict_along, predict_graphs
 
     set_seed(0)
     model = build_model(name, hidden=8, iterations=4).eval()
     graphs = sample_split("test_16", 5) + sample_split("maze_dfs_side4", 2)
     budgets = [1, 2, 4, 8]
-    along = _pointers_at(model, graphs, budgets, batch_size=3)
+    along = predict_along(model, graphs, budgets, batch_size=3, device="cpu")
     for t in budgets:
         fresh = predict_graphs(model, graphs, batch_size=3, device="cpu", iterations=t)
-        assert all(np.array_equal(a, p.pi) for a, p in zip(along[t], fresh))
+        assert all(np.array_equal(a.pi, p.pi) and np.array_equal(a.dist, p.dist) for a, p in zip(along[t], fresh))
+    with pytest.raises(ValueError, match="ascending"):
+        predict_along(model, graphs, [4, 2])
+
+
+def test_evaluate_along_fills_the_same_cache_entries_as_evaluate(tmp_path):
+    from lib.models.train import TrainConfig, train
+    from lib.runs import RunCache
+
+    cfg = TrainConfig(model="min_plus_gnn", model_args={"hidden": 4, "iterations": 2}, steps=2, batch_size=4,
+                      train_graphs=8, val_graphs=4, eval_every=2)
+    run = train(cfg, RunCache(tmp_path), progress=False)
+    along = run.evaluate_along("test_16", 6, [1, 3, 8], device="cpu")
+    fresh = train(cfg, RunCache(tmp_path / "other"), progress=False)
+    assert along == [fresh.evaluate("test_16", 6, device="cpu", iterations=t) for t in (1, 3, 8)]
+    assert run.evaluate("test_16", 6, device="cpu", iterations=3) == along[1]  # read back from the same key

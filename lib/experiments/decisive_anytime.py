@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ..batching import collate
-from ..determinism import single_thread
 from ..flops import flops_per_graph
 from ..graphs import Graph
 from ..metrics import Prediction, graph_scores
+from ..models.predict import predict_along
 from ..oracle import dijkstra
 from ..runs import RunCache
 from ..samplers import sample_split
@@ -46,26 +45,6 @@ def _right(graph: Graph, dist: np.ndarray, pi: np.ndarray) -> bool:
     return s["correct"] == s["total"]
 
 
-@torch.no_grad()
-def _pointers_at(model, graphs: list[Graph], budgets: list[int], batch_size: int = 32) -> dict[int, list]:
-    """Each graph's greedy pointers after each of ``budgets`` (ascending) iterations of a looped
-    generator: one run of its loop, read out along the way, in the batches of `predict_graphs`
-    (the same numbers as a fresh run per budget: ``step(k)`` is k single steps)."""
-    model = model.eval()
-    order = sorted(range(len(graphs)), key=lambda i: graphs[i].num_nodes)  # as `predict_graphs`
-    out: dict[int, list] = {t: [None] * len(graphs) for t in budgets}
-    with single_thread():
-        for lo in range(0, len(order), batch_size):
-            idx = order[lo:lo + batch_size]
-            batch = collate([graphs[i] for i in idx], with_targets=False)
-            (h, x), done = model.initial_state(batch), 0
-            for t in budgets:
-                h, done = model.step(h, x, batch, t - done), t
-                for i, pi in zip(idx, batch.decode_pointers(model.readout(h, batch).pointer_logits)):
-                    out[t][i] = pi
-    return out
-
-
 def _generator_curve(gen, graphs: list[Graph], dists, flops_to_cover: float) -> list[dict]:
     """Exact match of the generator run for T = 1, 2, 4, ... iterations, until its cost passes
     ``flops_to_cover`` (or T reaches `MAX_ITERATIONS`)."""
@@ -73,8 +52,8 @@ def _generator_curve(gen, graphs: list[Graph], dists, flops_to_cover: float) -> 
     while (t := 2 ** len(budgets)) <= MAX_ITERATIONS and (not flops or flops[-1] < flops_to_cover):
         budgets.append(t)
         flops.append(flops_per_graph(model, graphs[:FLOP_GRAPHS], aggregations=True, iterations=t))
-    pis = _pointers_at(model, graphs, budgets)
-    return [{"route": "imitation", "budget": t, "exact": sum(_right(g, d, pi) for g, d, pi in zip(graphs, dists, pis[t])),
+    preds = predict_along(model, graphs, budgets, device="cpu")
+    return [{"route": "imitation", "budget": t, "exact": sum(_right(g, d, p.pi) for g, d, p in zip(graphs, dists, preds[t])),
              "flops_per_graph": f} for t, f in zip(budgets, flops)]
 
 

@@ -90,14 +90,15 @@ def iteration_curves(runs: list, cfg: RecurrentStudyConfig) -> pd.DataFrame:
     rows, requests = [], []
     for run in runs:
         t = trained_iterations(run)
-        for split in cfg.curve_splits:
-            for k in cfg.multiples:
-                requests.append((run, (split, cfg.curve_graphs), {"device": cfg.device, "iterations": k * t}))
-                rows.append({"model": run.config.label, "seed": run.config.seed, "split": split, "iterations": k * t,
-                             "multiple": k, "looped": True, "trained_iterations": t})
-    for row, m in zip(rows, evaluate_many(requests, cfg.workers, "recurrent models: iteration curves")):
-        row.update(pointer_accuracy=m["pointer_accuracy"], exact_match=m["exact_match"], graphs=m["num_graphs"])
-    return pd.DataFrame(rows)
+        for split in cfg.curve_splits:  # one run of the loop per split, read out at each multiple
+            requests.append((run, (split, cfg.curve_graphs, [k * t for k in cfg.multiples]), {"device": cfg.device}))
+            rows.append([{"model": run.config.label, "seed": run.config.seed, "split": split, "iterations": k * t,
+                          "multiple": k, "looped": True, "trained_iterations": t} for k in cfg.multiples])
+    results = evaluate_many(requests, cfg.workers, "recurrent models: iteration curves", method="evaluate_along")
+    for row_set, metrics in zip(rows, results):
+        for row, m in zip(row_set, metrics):
+            row.update(pointer_accuracy=m["pointer_accuracy"], exact_match=m["exact_match"], graphs=m["num_graphs"])
+    return pd.DataFrame([row for row_set in rows for row in row_set])
 
 
 def holds_table(curves: pd.DataFrame) -> pd.DataFrame:

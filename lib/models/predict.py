@@ -5,6 +5,9 @@ from __future__ import annotations
 import inspect
 from typing import Sequence
 
+import numpy as np
+import torch
+
 from ..batching import collate
 from ..determinism import single_thread
 from ..devices import resolve_device
@@ -29,6 +32,33 @@ def predict_graphs(model: GraphModel, graphs: Sequence[Graph], batch_size: int =
     return preds  # type: ignore[return-value]
 
 
+@torch.no_grad()
+def predict_along(model: GraphModel, graphs: Sequence[Graph], budgets: Sequence[int], batch_size: int = 32,
+                  device: str = "auto") -> dict[int, list[Prediction]]:
+    """A looped model's predictions after each of ``budgets`` iterations (ascending), from one run of
+    its loop read out along the way: the same numbers as `predict_graphs` with ``iterations=t`` for
+    each t (the same batches; ``step(h, x, batch, k)`` is k single steps), at the cost of the largest."""
+    if list(budgets) != sorted(set(budgets)) or not budgets or budgets[0] < 1:
+        raise ValueError(f"budgets must be distinct iteration counts >= 1 in ascending order, got {list(budgets)}")
+    dev = resolve_device(device)
+    model = model.to(dev).eval()
+    order = sorted(range(len(graphs)), key=lambda i: graphs[i].num_nodes)  # as `predict_graphs`
+    out: dict[int, list] = {t: [None] * len(graphs) for t in budgets}
+    with single_thread():
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            batch = collate([graphs[i] for i in idx], with_targets=False).to(dev)
+            model.check_batch(batch)
+            (h, x), done = model.initial_state(batch), 0
+            for t in budgets:
+                h, done = model.step(h, x, batch, t - done), t
+                found = model.readout(h, batch)
+                dists = batch.split_nodes(found.dist) if found.dist is not None else [None] * len(idx)
+                for i, pi, d in zip(idx, batch.decode_pointers(found.pointer_logits), dists):
+                    out[t][i] = Prediction(pi, None if d is None else d.astype(np.float64))
+    return out
+
+
 def evaluate_model(model: GraphModel, graphs: Sequence[Graph], device: str = "auto", **predict_kw) -> dict:
     """Tie-aware metrics of a model's greedy predictions."""
     return evaluate_predictions(graphs, predict_graphs(model, graphs, device=device, **predict_kw))
@@ -51,4 +81,4 @@ class GeneratorSolver:
         return predict_graphs(self.model, graphs, device=self.device, **self.options)
 
 
-__all__ = ["predict_graphs", "evaluate_model", "GeneratorSolver"]
+__all__ = ["predict_graphs", "predict_along", "evaluate_model", "GeneratorSolver"]

@@ -23,7 +23,8 @@ from ..runs import RunCache, RunConfig, evaluation_key
 from ..samplers import sample_split
 from ..training import LearningCurve, environment, train_cached, optimizer_step, set_learning_rate, training_bar, warmup_cosine
 from . import GraphModel, build_model, model_config
-from .predict import GeneratorSolver, evaluate_model
+from ..metrics import evaluate_predictions
+from .predict import GeneratorSolver, evaluate_model, predict_along
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,19 @@ class Run(BaseRun):
         key = evaluation_key(split=split, num_graphs=num_graphs, **predict_kw)
         return self.cached_evaluation(key, lambda: evaluate_model(
             self.model(device), sample_split(split, num_graphs), device=device, **predict_kw))
+
+
+    def evaluate_along(self, split: str, num_graphs: int, iterations: list[int], device: str = "auto") -> list[dict]:
+        """`evaluate` at each of ``iterations`` (a looped model), under the same cache keys; the missing
+        ones computed from one run of the loop (`predict_along`)."""
+        keys = [evaluation_key(split=split, num_graphs=num_graphs, iterations=t) for t in iterations]
+        by_key = dict(zip(keys, iterations))
+
+        def compute(missing: list[str]) -> dict[str, dict]:
+            graphs = sample_split(split, num_graphs)
+            preds = predict_along(self.model(device), graphs, sorted(by_key[k] for k in missing), device=device)
+            return {k: evaluate_predictions(graphs, preds[by_key[k]]) for k in missing}
+        return self.cached_evaluations(keys, compute)
 
 
 def train(cfg: TrainConfig, cache: RunCache | None = None, device: str = "auto", progress: bool = True) -> Run:
