@@ -79,7 +79,11 @@ class GraphModel(nn.Module):
     def predict(self, batch: GraphBatch, **kw) -> list[Prediction]:
         """Greedy pointers (and distances, if predicted) for every graph of the batch."""
         self.check_batch(batch)
-        out = self(batch, **kw)
+        return self.predictions(batch, self(batch, **kw))
+
+    @staticmethod
+    def predictions(batch: GraphBatch, out: ModelOutput) -> list[Prediction]:
+        """``out`` decoded per graph: greedy pointers, distances if predicted, iterations if counted."""
         pis = batch.decode_pointers(out.pointer_logits)
         dists = batch.split_nodes(out.dist) if out.dist is not None else [None] * len(pis)
         used = out.iterations.tolist() if out.iterations is not None else [None] * len(pis)

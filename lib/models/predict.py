@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 from typing import Sequence
 
-import numpy as np
 import torch
 
 from ..batching import collate
@@ -16,17 +15,22 @@ from ..metrics import Prediction, evaluate_predictions
 from .base import GraphModel
 
 
+def _size_batches(graphs: Sequence[Graph], batch_size: int, dev):
+    """(indices, batch) of the graphs sorted by size, ``batch_size`` at a time (to limit padding)."""
+    order = sorted(range(len(graphs)), key=lambda i: graphs[i].num_nodes)
+    for start in range(0, len(order), batch_size):
+        idx = order[start:start + batch_size]
+        yield idx, collate([graphs[i] for i in idx], with_targets=False).to(dev)
+
+
 def predict_graphs(model: GraphModel, graphs: Sequence[Graph], batch_size: int = 32, device: str = "auto",
                    **predict_kw) -> list[Prediction]:
     """Predictions for any list of graphs, batched by size to limit padding."""
     dev = resolve_device(device)
     model = model.to(dev).eval()
-    order = sorted(range(len(graphs)), key=lambda i: graphs[i].num_nodes)
     preds: list[Prediction | None] = [None] * len(graphs)
     with single_thread():  # the same numbers whatever the machine's thread count
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            batch = collate([graphs[i] for i in idx], with_targets=False).to(dev)
+        for idx, batch in _size_batches(graphs, batch_size, dev):
             for i, p in zip(idx, model.predict(batch, **predict_kw)):
                 preds[i] = p
     return preds  # type: ignore[return-value]
@@ -42,20 +46,15 @@ def predict_along(model: GraphModel, graphs: Sequence[Graph], budgets: Sequence[
         raise ValueError(f"budgets must be distinct iteration counts >= 1 in ascending order, got {list(budgets)}")
     dev = resolve_device(device)
     model = model.to(dev).eval()
-    order = sorted(range(len(graphs)), key=lambda i: graphs[i].num_nodes)  # as `predict_graphs`
     out: dict[int, list] = {t: [None] * len(graphs) for t in budgets}
     with single_thread():
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            batch = collate([graphs[i] for i in idx], with_targets=False).to(dev)
+        for idx, batch in _size_batches(graphs, batch_size, dev):
             model.check_batch(batch)
             (h, x), done = model.initial_state(batch), 0
             for t in budgets:
                 h, done = model.step(h, x, batch, t - done), t
-                found = model.readout(h, batch)
-                dists = batch.split_nodes(found.dist) if found.dist is not None else [None] * len(idx)
-                for i, pi, d in zip(idx, batch.decode_pointers(found.pointer_logits), dists):
-                    out[t][i] = Prediction(pi, None if d is None else d.astype(np.float64))
+                for i, p in zip(idx, model.predictions(batch, model.readout(h, batch))):
+                    out[t][i] = p
     return out
 
 

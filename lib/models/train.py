@@ -22,8 +22,8 @@ from ..runs import Run as BaseRun
 from ..runs import RunCache, RunConfig, evaluation_key
 from ..samplers import sample_split
 from ..training import LearningCurve, environment, train_cached, optimizer_step, set_learning_rate, training_bar, warmup_cosine
-from . import GraphModel, build_model, model_config
 from ..metrics import evaluate_predictions
+from . import GraphModel, build_model, model_config
 from .predict import GeneratorSolver, evaluate_model, predict_along
 
 
@@ -79,7 +79,6 @@ class Run(BaseRun):
         key = evaluation_key(split=split, num_graphs=num_graphs, **predict_kw)
         return self.cached_evaluation(key, lambda: evaluate_model(
             self.model(device), sample_split(split, num_graphs), device=device, **predict_kw))
-
 
     def evaluate_along(self, split: str, num_graphs: int, iterations: list[int], device: str = "auto") -> list[dict]:
         """`evaluate` at each of ``iterations`` (a looped model), under the same cache keys; the missing
