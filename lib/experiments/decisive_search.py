@@ -121,10 +121,12 @@ def train_all(cfg: DecisiveConfig) -> dict[tuple[str, str, int], object]:
     return out
 
 
-def split_facts(split: str, graphs) -> dict:
-    """n, mean deepest hop count and mean degree of a split's evaluation graphs."""
+def split_facts(split: str, graphs, depths=None) -> dict:
+    """n, mean deepest hop count (``depths``: each graph's, when already computed) and mean degree of
+    a split's evaluation graphs."""
+    depths = [hop_depth(g, g.pi).max() for g in graphs] if depths is None else depths
     return {"n": int(np.mean([g.num_nodes for g in graphs])),
-            "hop_depth": float(np.mean([hop_depth(g, g.pi).max() for g in graphs])),
+            "hop_depth": float(np.mean(depths)),
             "mean_degree": float(np.mean([len(g.senders) / g.num_nodes for g in graphs]))}
 
 
@@ -200,7 +202,8 @@ def _evaluation_graphs(split: str, n: int) -> tuple[tuple, dict, tuple]:
     """A split's first ``n`` graphs, their facts and their `_truth`, drawn once per worker process:
     every route, prior and seed of a split reads the same graphs (no solver changes a graph)."""
     graphs = tuple(sample_split(split, n))
-    return graphs, split_facts(split, graphs), _truth(graphs)
+    truth = _truth(graphs)
+    return graphs, split_facts(split, graphs, truth[1]), truth
 
 
 def _compute_cell(cell: dict, runs: dict, root: str) -> None:
