@@ -219,6 +219,11 @@ SPLITS: dict[str, Split] = {
     "maze_dfs_side16_unit": Split(402, (256,), family="maze_dfs", weights="unit",
                                   description="maze_dfs_side16's mazes with unit weights (distances reach the hop depth)"),
     "tree_256": Split(500, (256,), family="tree", description="uniform random tree, n = 256 (deep, no cycles)"),
+    # -- Dijkstra written as a trace (notebook 07): small graphs, so that sequence models can learn it --
+    "trace_train": Split(700, (4, 5, 6, 7, 8), TRAIN_PROBS, description="trace training: n in {4..8}, p in {0.1..0.9}"),
+    "trace_val": Split(701, (8,), description="trace validation, n = 8, p = 0.5"),
+    **{f"trace_test_{n}": Split(702 + i, (n,), description=f"trace test, n = {n}, p = 0.5" + ("" if n == 8 else " (OOD size)"))
+       for i, n in enumerate((8, 12, 16))},
     "nx_real_graphs": Split(600, (77,), family="nx_real",
                             description="real graphs networkx ships (15 to 77 nodes), shuffled, CLRS weights"),
 }

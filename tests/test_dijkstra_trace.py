@@ -155,8 +155,45 @@ def test_evaluate_metrics_of_an_untrained_model_are_in_range():
 def test_bad_arguments_fail_clearly():
     with pytest.raises(KeyError, match="unknown split"):
         DijkstraTraceTask(train_split="nope")
+    with pytest.raises(KeyError, match="unknown split"):
+        DijkstraTraceTask(val_split="nope")
     with pytest.raises(ValueError):
         TraceCoding(bins=0)
     g = sample_split("test_16", 1)[0]
     with pytest.raises(ValueError, match="distinct"):
         encode(g, np.random.default_rng(0), node_ids=np.zeros(g.num_nodes, dtype=int))
+
+
+def test_small_trace_splits_and_the_validation_split():
+    train = sample_split("trace_train", 60)
+    assert {g.num_nodes for g in train} <= set(range(4, 9)) and len({g.num_nodes for g in train}) > 1
+    assert {g.num_nodes for g in sample_split("trace_test_12", 3)} == {12}
+    task = DijkstraTraceTask(id_vocab=16, train_split="trace_train", val_split="trace_val")
+    val = task.eval_items("val", 4)
+    assert [g.num_nodes for g in val] == [8] * 4
+    assert all(np.array_equal(a.weights, b.weights) for a, b in zip(val, sample_split("trace_val", 4)))
+    assert task.eval_items("trace_test_8", 2)[0].num_nodes == 8
+    assert DijkstraTraceTask().eval_items("val", 1)[0].num_nodes == 16  # the default keeps CLRS's val split
+
+
+def test_trace_conclusion_gates_on_learning_then_pairs_by_seed():
+    import pandas as pd
+
+    from lib.experiments import sequence_models, trace_study
+    from lib.experiments.code_execution_study import FEEDBACK, TRANSFORMER
+
+    cfg = sequence_models.SequenceConfig(eval_graphs=8, trace_splits=("trace_test_8", "trace_test_12"))
+
+    def results(home_t, away_ft):
+        rows = [{"model": m, "seed": s, "split": split, "pointer_accuracy": acc + 0.001 * s}
+                for s in range(3) for m, (h, a) in ((FEEDBACK, (0.99, away_ft)), (TRANSFORMER, (home_t, 0.5)))
+                for split, acc in (("trace_test_8", h), ("trace_test_12", a))]
+        return pd.DataFrame(rows)
+
+    floor, ceiling = trace_study.bounds("trace_test_8", cfg)
+    assert 0 <= floor < ceiling <= 1
+    text = trace_study.conclusion(results(0.6, 0.9), cfg)
+    assert "Inconclusive: Transformer (8 layers) stays below 95%" in text and "+40.0" in text
+    assert "significant advantage of +40.0 points" in trace_study.conclusion(results(0.98, 0.9), cfg)
+    assert "No significant" in trace_study.conclusion(results(0.98, 0.5), cfg)
+    assert "one seed" in trace_study.conclusion(results(0.98, 0.9).query("seed == 0"), cfg)

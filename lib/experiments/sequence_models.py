@@ -52,10 +52,13 @@ class SequenceConfig:
     regularizers: tuple[tuple[str, float], ...] = (("dropout", 0.1),)  # Transformer arms; best chosen on validation
     # -- Dijkstra trace ----------------------------------------------------------------------
     bins: int = 16  # weight quantisation bins
-    train_graphs: int = 1000  # CLRS-style training graphs (split "train", n <= 16)
-    trace_steps: int = 300  # optimizer steps per trace run
-    trace_splits: tuple[str, ...] = ("test_16", "test_32", "test_64")  # evaluation splits
-    eval_graphs: int = 32  # graphs per evaluation split
+    id_vocab: int = 16  # node ids: graphs of up to this many nodes can be written
+    trace_train_split: str = "trace_train"  # training graphs: n in {4..8} (at CLRS's n <= 16 neither model learned)
+    trace_val_split: str = "trace_val"  # learning-curve graphs, n = 8
+    train_graphs: int = 20000  # training graphs, each seed its own draw
+    trace_steps: int = 4000  # optimizer steps per trace run (300 left both models at the no-answer floor)
+    trace_splits: tuple[str, ...] = ("trace_test_8", "trace_test_12", "trace_test_16")  # n = 8 in distribution
+    eval_graphs: int = 256  # graphs per evaluation split
     tasks: tuple[str, ...] = ("code", "trace")  # the tasks trained: notebook 02 runs "code", notebook 07 "trace"
     # -- cost -----------------------------------------------------------------------------------
     cost_items: int = 16  # programs / graphs per wall-time measurement
@@ -84,10 +87,11 @@ class SequenceConfig:
                 for m, args, extra, name in arms for s in self.seeds]
 
     def trace_configs(self) -> list[SeqTrainConfig]:
-        task_args = {"bins": self.bins, "train_graphs": self.train_graphs}
+        task_args = {"bins": self.bins, "id_vocab": self.id_vocab, "train_split": self.trace_train_split,
+                     "val_split": self.trace_val_split, "train_graphs": self.train_graphs}
         return [SeqTrainConfig(model=m, model_args=self._model_args(m), task="dijkstra_trace", task_args=task_args,
-                               seed=s, steps=self.trace_steps, batch_size=self.batch_size, lr=self.lr,
-                               eval_every=max(1, self.trace_steps // 8), val_items=32, label=f"trace-{m}")
+                               seed=s, own_data=True, steps=self.trace_steps, batch_size=self.batch_size, lr=self.lr,
+                               eval_every=max(1, self.trace_steps // 8), val_items=128, label=f"trace-{m}")
                 for m in MODELS for s in self.seeds]
 
 
@@ -96,7 +100,7 @@ PROFILES = {
     "long": SequenceConfig(regularizers=(("dropout", 0.1), ("dropout", 0.3), ("weight_decay", 0.1))),
     "smoke": SequenceConfig(seeds=(0,), d_model=16, heads=2, batch_size=8, statements=4, train_programs=32,
                             code_steps=3, code_batch_size=8, test_programs=8, ood_statements=(8,), train_graphs=16, trace_steps=3,
-                            trace_splits=("test_16", "test_32"), eval_graphs=2, cost_items=2, workers=1),
+                            trace_splits=("trace_test_8", "trace_test_12"), eval_graphs=2, cost_items=2, workers=1),
 }
 
 
@@ -171,7 +175,8 @@ def trace_table(results: pd.DataFrame, metric: str = "pointer_accuracy", cfg: Se
                  for s in splits}
         table.loc[f"Dijkstra on {cfg.bins}-bin weights (ceiling)"] = [f"{100 * ceiling[s]:.1f}" for s in splits]
         table.loc["no answer: every node points to itself (floor)"] = [f"{100 * floor[s]:.1f}" for s in splits]
-    table.columns = [f"{s} (n = {SPLITS[s].sizes[0]})" for s in splits]
+    graphs = f", {cfg.eval_graphs} graphs" if cfg is not None else ""
+    table.columns = [f"{s} (n = {SPLITS[s].sizes[0]}{graphs})" for s in splits]
     return table
 
 
@@ -264,7 +269,8 @@ def findings_rows(results: pd.DataFrame, runs: list[SequenceRun]) -> list[dict]:
     for model, d in results.groupby("model", sort=False):
         rs = [r for r in runs if label(r) == model]
         route = "imitation + test-time compute (feedback memory)" if "Feedback" in model else "imitation"
-        by_split = d.assign(split=d.n.map({16: "test_16", 64: "test_64"}))
-        rows.append(findings_row(f"{model}, Dijkstra as a trace", route, by_split, "sequential decoding", rs,
+        by_split = d.assign(split=d.n.map({16: "test_16", 64: "test_64"}))  # the columns of the same n
+        trained = sorted({n for r in rs for n in SPLITS[r.config.task_args.get("train_split", "train")].sizes})
+        rows.append(findings_row(f"{model}, Dijkstra as a trace (trained at n ≤ {trained[-1]})", route, by_split, "sequential decoding", rs,
                                  seeds=d.seed.nunique()))
     return rows

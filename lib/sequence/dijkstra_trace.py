@@ -176,10 +176,12 @@ class DijkstraTraceTask:
     id_vocab: int = 128  # node-id vocabulary (largest graph that can be encoded)
     train_split: str = "train"  # named graph split for training (lib.samplers.SPLITS)
     train_graphs: int = 1000  # size of the fixed training set (CLRS: 1000)
+    val_split: str = "val"  # the split the trainer's "val" (learning-curve) graphs come from
 
     def __post_init__(self):
-        if self.train_split not in SPLITS:
-            raise KeyError(f"unknown split {self.train_split!r}; choose from {sorted(SPLITS)}")
+        for split in (self.train_split, self.val_split):
+            if split not in SPLITS:
+                raise KeyError(f"unknown split {split!r}; choose from {sorted(SPLITS)}")
         if self.train_graphs < 1:
             raise ValueError(f"train_graphs must be >= 1, got {self.train_graphs}")
         self.coding  # validates bins and id_vocab
@@ -198,7 +200,7 @@ class DijkstraTraceTask:
         return sample_split(self.train_split, num or self.train_graphs, seed_offset=seed_offset)
 
     def eval_items(self, split: str, num: int) -> list[Graph]:
-        return sample_split(split, num)
+        return sample_split(self.val_split if split == "val" else split, num)
 
     def length(self, graph: Graph) -> int:
         return 4 + 3 * len(_undirected_edges(graph)[0]) + 2 * len(dijkstra_trace(graph))
