@@ -157,6 +157,8 @@ def test_bad_arguments_fail_clearly():
         DijkstraTraceTask(train_split="nope")
     with pytest.raises(KeyError, match="unknown split"):
         DijkstraTraceTask(val_split="nope")
+    with pytest.raises(ValueError, match="more than the 8 node ids"):
+        DijkstraTraceTask(id_vocab=8)  # CLRS's training split reaches n = 16
     with pytest.raises(ValueError):
         TraceCoding(bins=0)
     g = sample_split("test_16", 1)[0]
@@ -184,9 +186,9 @@ def test_trace_conclusion_gates_on_learning_then_pairs_by_seed():
 
     cfg = sequence_models.SequenceConfig(eval_graphs=8, trace_splits=("trace_test_8", "trace_test_12"))
 
-    def results(home_t, away_ft):
+    def results(home_t, away_ft, home_ft=0.99):
         rows = [{"model": m, "seed": s, "split": split, "pointer_accuracy": acc + 0.001 * s}
-                for s in range(3) for m, (h, a) in ((FEEDBACK, (0.99, away_ft)), (TRANSFORMER, (home_t, 0.5)))
+                for s in range(3) for m, (h, a) in ((FEEDBACK, (home_ft, away_ft)), (TRANSFORMER, (home_t, 0.5)))
                 for split, acc in (("trace_test_8", h), ("trace_test_12", a))]
         return pd.DataFrame(rows)
 
@@ -194,6 +196,19 @@ def test_trace_conclusion_gates_on_learning_then_pairs_by_seed():
     assert 0 <= floor < ceiling <= 1
     text = trace_study.conclusion(results(0.6, 0.9), cfg)
     assert "Inconclusive: Transformer (8 layers) stays below 95%" in text and "+40.0" in text
-    assert "significant advantage of +40.0 points" in trace_study.conclusion(results(0.98, 0.9), cfg)
+    assert "significant against every Transformer arm that learned (+40.0 points over Transformer (8 layers))" in \
+        trace_study.conclusion(results(0.98, 0.9), cfg)
     assert "No significant" in trace_study.conclusion(results(0.98, 0.5), cfg)
-    assert "one seed" in trace_study.conclusion(results(0.98, 0.9).query("seed == 0"), cfg)
+    assert "under two seeds" in trace_study.conclusion(results(0.98, 0.9).query("seed == 0"), cfg)
+    longer = results(0.97, 0.9).query("model == @TRANSFORMER").assign(model="Transformer (8 layers), 16000 steps")
+    text = trace_study.conclusion(pd.concat([results(0.6, 0.9, home_ft=0.7), longer]), cfg)
+    assert "Transformer (8 layers), 16000 steps does clear the bar" in text and text.count("paired p") == 2
+    text = trace_study.conclusion(pd.concat([results(0.6, 0.9), longer]), cfg)  # decided against the arm that learned
+    assert "(+40.0 points over Transformer (8 layers), 16000 steps)" in text
+    closer = longer.assign(pointer_accuracy=lambda d: d.pointer_accuracy.where(d.split == "trace_test_8", 0.9))
+    text = trace_study.conclusion(pd.concat([results(0.98, 0.9), closer]), cfg)  # both learned; the longer one keeps up
+    assert "No significant out-of-distribution advantage from feedback memory over Transformer (8 layers), 16000" in text
+    with pytest.raises(ValueError, match="must exceed trace_steps"):
+        sequence_models.SequenceConfig(trace_long_steps=4000).trace_configs()
+    configs = sequence_models.PROFILES["full"].trace_configs()
+    assert len({c.key for c in configs}) == len(configs)  # no two arms share a cache key

@@ -176,7 +176,8 @@ def test_experiment_smoke_profile_end_to_end(tmp_path, monkeypatch):
     results = S.trace_results(trace, cfg)
     assert set(results.split) == set(cfg.trace_splits) and results.pointer_accuracy.between(0, 1).all()
     ptr = S.trace_table(results, "pointer_accuracy", cfg)
-    assert ptr.index[-2].startswith("Dijkstra on 16-bin weights") and ptr.shape == (4, len(cfg.trace_splits))
+    assert ptr.index[-2].startswith("Dijkstra on 16-bin weights") and ptr.shape == (5, len(cfg.trace_splits))
+    assert S.label(trace[-1]) == "Transformer (8 layers), 6 steps" and "Transformer (8 layers), 6 steps" in ptr.index
     floor = [float(v) for v in ptr.loc["no answer: every node points to itself (floor)"]]
     assert all(0 <= v <= 100 for v in floor)
     cost = S.cost_table(code, trace, cfg)

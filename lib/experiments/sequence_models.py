@@ -2,7 +2,8 @@
 
 Two tasks, the same two models (same width; 4 feedback layers against 8 standard layers, as in
 the paper): the paper's code-execution task at reduced scale (a sanity check of the
-reproduction), and Dijkstra written as a trace (trained at n <= 16, evaluated at n = 16 and OOD).
+reproduction), and Dijkstra written as a trace (notebook 07: trained at n <= 8, tested at n = 8, 12
+and 16), where a third arm trains the Transformer for longer.
 Every run goes through the run cache; tables report mean ± std over seeds.
 """
 
@@ -57,6 +58,7 @@ class SequenceConfig:
     trace_val_split: str = "trace_val"  # learning-curve graphs, n = 8
     train_graphs: int = 20000  # training graphs, each seed its own draw
     trace_steps: int = 4000  # optimizer steps per trace run (300 left both models at the no-answer floor)
+    trace_long_steps: int | None = 16000  # a Transformer arm trained longer (on 2 CPU cores: the FT's training time)
     trace_splits: tuple[str, ...] = ("trace_test_8", "trace_test_12", "trace_test_16")  # n = 8 in distribution
     eval_graphs: int = 256  # graphs per evaluation split
     tasks: tuple[str, ...] = ("code", "trace")  # the tasks trained: notebook 02 runs "code", notebook 07 "trace"
@@ -89,29 +91,37 @@ class SequenceConfig:
     def trace_configs(self) -> list[SeqTrainConfig]:
         task_args = {"bins": self.bins, "id_vocab": self.id_vocab, "train_split": self.trace_train_split,
                      "val_split": self.trace_val_split, "train_graphs": self.train_graphs}
+        if self.trace_long_steps is not None and self.trace_long_steps <= self.trace_steps:
+            raise ValueError(f"trace_long_steps ({self.trace_long_steps}) must exceed trace_steps ({self.trace_steps}), "
+                             "or be None for no longer-trained arm")
+        arms = [(m, self.trace_steps, f"trace-{m}") for m in MODELS]
+        if self.trace_long_steps is not None:
+            arms.append(("decoder_transformer", self.trace_long_steps, f"trace-long-{self.trace_long_steps} steps"))
         return [SeqTrainConfig(model=m, model_args=self._model_args(m), task="dijkstra_trace", task_args=task_args,
-                               seed=s, own_data=True, steps=self.trace_steps, batch_size=self.batch_size, lr=self.lr,
-                               eval_every=max(1, self.trace_steps // 8), val_items=128, label=f"trace-{m}")
-                for m in MODELS for s in self.seeds]
+                               seed=s, own_data=True, steps=steps, batch_size=self.batch_size, lr=self.lr,
+                               eval_every=max(1, steps // 8), val_items=128, label=name)
+                for m, steps, name in arms for s in self.seeds]
 
 
 PROFILES = {
     "full": SequenceConfig(),
     "long": SequenceConfig(regularizers=(("dropout", 0.1), ("dropout", 0.3), ("weight_decay", 0.1))),
     "smoke": SequenceConfig(seeds=(0,), d_model=16, heads=2, batch_size=8, statements=4, train_programs=32,
-                            code_steps=3, code_batch_size=8, test_programs=8, ood_statements=(8,), train_graphs=16, trace_steps=3,
+                            code_steps=3, code_batch_size=8, test_programs=8, ood_statements=(8,), train_graphs=16, trace_steps=3, trace_long_steps=6,
                             trace_splits=("trace_test_8", "trace_test_12"), eval_graphs=2, cost_items=2, workers=1),
 }
 
 
 def label(run: SequenceRun) -> str:
     """"Feedback Transformer (4 layers)" / "Transformer (8 layers)", as in the paper's table, with
-    any regularizer ("Transformer (8 layers) + dropout 0.1")."""
+    any regularizer ("Transformer (8 layers) + dropout 0.1") and, for an arm whose config label
+    ends in " steps", its step count ("Transformer (8 layers), 16000 steps")."""
     cfg = run.config
     name = "Feedback Transformer" if cfg.model == "feedback_transformer" else "Transformer"
     regularizers = ([f"dropout {cfg.model_args['dropout']:g}"] if cfg.model_args.get("dropout") else []) + (
         [f"weight decay {cfg.weight_decay:g}"] if cfg.weight_decay else [])
-    return " + ".join([f"{name} ({cfg.model_args.get('layers')} layers)", *regularizers])
+    steps = [f"{cfg.steps} steps"] if cfg.label.endswith(" steps") else []  # an arm trained for longer
+    return ", ".join([" + ".join([f"{name} ({cfg.model_args.get('layers')} layers)", *regularizers]), *steps])
 
 
 def training_configs(cfg: "SequenceConfig") -> list:
@@ -138,8 +148,13 @@ def train_code_execution(cfg: SequenceConfig) -> list[SequenceRun]:
 
 
 def train_trace(cfg: SequenceConfig) -> list[SequenceRun]:
-    """Both models × seeds on the Dijkstra trace."""
-    return train_all(cfg.trace_configs(), cfg.workers, cfg.device)
+    """Every trace arm × seeds on the Dijkstra trace. Each run carries this config's label (not part
+    of the cache key, but `label` names the longer-trained arm by it)."""
+    configs = cfg.trace_configs()
+    runs = train_all(configs, cfg.workers, cfg.device)
+    for c, run in zip(configs, runs):
+        run.config = run.config.replace(label=c.label)
+    return runs
 
 
 def _mean_std(series: pd.Series, scale: float = 100.0) -> str:
@@ -170,7 +185,7 @@ def trace_table(results: pd.DataFrame, metric: str = "pointer_accuracy", cfg: Se
     table = table[splits]
     if cfg is not None and metric in ("pointer_accuracy", "exact_match"):
         graphs = {s: _graphs(s, cfg.eval_graphs) for s in splits}
-        ceiling = {s: quantisation_ceiling(graphs[s], TraceCoding(cfg.bins))[metric] for s in splits}
+        ceiling = {s: quantisation_ceiling(graphs[s], TraceCoding(cfg.bins, cfg.id_vocab))[metric] for s in splits}
         floor = {s: evaluate_predictions(graphs[s], [Prediction(np.arange(g.num_nodes)) for g in graphs[s]])[metric]
                  for s in splits}
         table.loc[f"Dijkstra on {cfg.bins}-bin weights (ceiling)"] = [f"{100 * ceiling[s]:.1f}" for s in splits]
@@ -271,6 +286,6 @@ def findings_rows(results: pd.DataFrame, runs: list[SequenceRun]) -> list[dict]:
         route = "imitation + test-time compute (feedback memory)" if "Feedback" in model else "imitation"
         by_split = d.assign(split=d.n.map({16: "test_16", 64: "test_64"}))  # the columns of the same n
         trained = sorted({n for r in rs for n in SPLITS[r.config.task_args.get("train_split", "train")].sizes})
-        rows.append(findings_row(f"{model}, Dijkstra as a trace (trained at n ≤ {trained[-1]})", route, by_split, "sequential decoding", rs,
+        rows.append(findings_row(f"{model}, Dijkstra as a trace (trained at n ≤ {trained[-1]}; n = 16 is OOD)", route, by_split, "sequential decoding", rs,
                                  seeds=d.seed.nunique()))
     return rows

@@ -184,6 +184,10 @@ class DijkstraTraceTask:
                 raise KeyError(f"unknown split {split!r}; choose from {sorted(SPLITS)}")
         if self.train_graphs < 1:
             raise ValueError(f"train_graphs must be >= 1, got {self.train_graphs}")
+        for split in (self.train_split, self.val_split):
+            if max(SPLITS[split].sizes) > self.id_vocab:
+                raise ValueError(f"split {split!r} has graphs of up to {max(SPLITS[split].sizes)} nodes, more than "
+                                 f"the {self.id_vocab} node ids (id_vocab)")
         self.coding  # validates bins and id_vocab
 
     @property
