@@ -66,7 +66,8 @@ def conclusion(results: pd.DataFrame, cfg: SequenceConfig) -> str:
     rivals = [m for m in arms if learned[m]]
     if not learned[FEEDBACK] or not rivals:
         short = [m for m in (FEEDBACK, *arms) if not learned[m]]
-        last = (f"Inconclusive: {' and '.join(short)} {'stay' if len(short) > 1 else 'stays'} below {100 * LEARNED:.0f}% "
+        names = " and ".join([", ".join(short[:-1]), short[-1]] if len(short) > 1 else short)
+        last = (f"Inconclusive: {names} {'stay' if len(short) > 1 else 'stays'} below {100 * LEARNED:.0f}% "
                 "pointer accuracy at the training size, short of having learned the trace (rules of evidence); "
                 "the differences above are indicative only.")
         if rivals:
