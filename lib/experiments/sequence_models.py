@@ -4,7 +4,7 @@ Two tasks, the same two models (same width; 4 feedback layers against 8 standard
 the paper): the paper's code-execution task at reduced scale (a sanity check of the
 reproduction), and Dijkstra written as a trace (notebook 07: trained at n <= 8, tested at n = 8, 12
 and 16), where a third arm trains the Transformer for longer.
-Every run goes through the run cache; tables report mean ± std over seeds.
+Every run goes through the run cache; tables report the mean over seeds ± its 95% t interval.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ..samplers import SPLITS, sample_split
 from ..sequence.dijkstra_trace import TraceCoding, quantisation_ceiling
 from ..sequence.examples import collate
 from ..sequence.train import SeqTrainConfig, SequenceRun
+from ..statistics import mean_ci
 from ..sweep import evaluate_many, run_sweep
 
 MODELS = ("feedback_transformer", "decoder_transformer")
@@ -157,9 +158,9 @@ def train_trace(cfg: SequenceConfig) -> list[SequenceRun]:
     return runs
 
 
-def _mean_std(series: pd.Series, scale: float = 100.0) -> str:
-    sd = series.std(ddof=1) if len(series) > 1 else 0.0
-    return f"{scale * series.mean():.1f} ± {scale * sd:.1f}"
+def _mean_ci(series: pd.Series, scale: float = 100.0) -> str:
+    mean, half = mean_ci(series)
+    return f"{scale * mean:.1f} ± {scale * half:.1f}"
 
 
 # -- Dijkstra trace ------------------------------------------------------------------------------
@@ -176,11 +177,11 @@ def trace_results(runs: list[SequenceRun], cfg: SequenceConfig) -> pd.DataFrame:
 
 def trace_table(results: pd.DataFrame, metric: str = "pointer_accuracy", cfg: SequenceConfig | None = None
                 ) -> pd.DataFrame:
-    """``mean ± std`` (%) over seeds, model × split. With ``cfg`` and a pointer metric, two
+    """``mean ± half-width of its 95% t interval`` (%) over seeds, model × split. With ``cfg`` and a pointer metric, two
     reference rows: exact Dijkstra on the binned weights (what the quantisation alone costs, a
     ceiling) and "no answer" (every node points to itself, what a decoder that writes nothing
     useful scores: unreachable nodes are right by convention, a floor)."""
-    table = results.groupby(["model", "split"], sort=False)[metric].apply(_mean_std).unstack("split")
+    table = results.groupby(["model", "split"], sort=False)[metric].apply(_mean_ci).unstack("split")
     splits = list(dict.fromkeys(results.split))
     table = table[splits]
     if cfg is not None and metric in ("pointer_accuracy", "exact_match"):
