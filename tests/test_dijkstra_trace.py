@@ -192,7 +192,7 @@ def test_trace_conclusion_gates_on_learning_then_pairs_by_seed():
                 for split, acc in (("trace_test_8", h), ("trace_test_12", a))]
         return pd.DataFrame(rows)
 
-    floor, ceiling = trace_study.bounds("trace_test_8", cfg)
+    floor, ceiling = sequence_models.trace_bounds("trace_test_8", cfg)
     assert 0 <= floor < ceiling <= 1
     text = trace_study.conclusion(results(0.6, 0.9), cfg)
     assert "Inconclusive: Transformer (8 layers) stays below 95%" in text and "+40.0" in text

@@ -60,7 +60,7 @@ class SequenceConfig:
     train_graphs: int = 20000  # training graphs, each seed its own draw
     trace_steps: int = 4000  # optimizer steps per trace run (300 left both models at the no-answer floor)
     trace_long_steps: int | None = 16000  # a Transformer arm trained longer (on 2 CPU cores: the FT's training time)
-    trace_splits: tuple[str, ...] = ("trace_test_8", "trace_test_12", "trace_test_16")  # n = 8 in distribution
+    trace_splits: tuple[str, ...] = ("trace_test_8", "trace_test_12", "trace_test_16")  # the first in distribution
     eval_graphs: int = 256  # graphs per evaluation split
     tasks: tuple[str, ...] = ("code", "trace")  # the tasks trained: notebook 02 runs "code", notebook 07 "trace"
     # -- cost -----------------------------------------------------------------------------------
@@ -108,8 +108,8 @@ PROFILES = {
     "full": SequenceConfig(),
     "long": SequenceConfig(regularizers=(("dropout", 0.1), ("dropout", 0.3), ("weight_decay", 0.1))),
     "smoke": SequenceConfig(seeds=(0,), d_model=16, heads=2, batch_size=8, statements=4, train_programs=32,
-                            code_steps=3, code_batch_size=8, test_programs=8, ood_statements=(8,), train_graphs=16, trace_steps=3, trace_long_steps=6,
-                            trace_splits=("trace_test_8", "trace_test_12"), eval_graphs=2, cost_items=2, workers=1),
+                            code_steps=3, code_batch_size=8, test_programs=8, ood_statements=(8,), train_graphs=16,
+                            trace_steps=3, trace_long_steps=6, trace_splits=("trace_test_8", "trace_test_12"), eval_graphs=2, cost_items=2, workers=1),
 }
 
 
@@ -177,7 +177,7 @@ def trace_results(runs: list[SequenceRun], cfg: SequenceConfig) -> pd.DataFrame:
 
 def trace_table(results: pd.DataFrame, metric: str = "pointer_accuracy", cfg: SequenceConfig | None = None
                 ) -> pd.DataFrame:
-    """``mean ± half-width of its 95% t interval`` (%) over seeds, model × split. With ``cfg`` and a pointer metric, two
+    """``mean ± its 95% t half-width`` (%) over seeds, model × split. With ``cfg`` and a pointer metric, two
     reference rows: exact Dijkstra on the binned weights (what the quantisation alone costs, a
     ceiling) and "no answer" (every node points to itself, what a decoder that writes nothing
     useful scores: unreachable nodes are right by convention, a floor)."""
@@ -185,15 +185,20 @@ def trace_table(results: pd.DataFrame, metric: str = "pointer_accuracy", cfg: Se
     splits = list(dict.fromkeys(results.split))
     table = table[splits]
     if cfg is not None and metric in ("pointer_accuracy", "exact_match"):
-        graphs = {s: _graphs(s, cfg.eval_graphs) for s in splits}
-        ceiling = {s: quantisation_ceiling(graphs[s], TraceCoding(cfg.bins, cfg.id_vocab))[metric] for s in splits}
-        floor = {s: evaluate_predictions(graphs[s], [Prediction(np.arange(g.num_nodes)) for g in graphs[s]])[metric]
-                 for s in splits}
-        table.loc[f"Dijkstra on {cfg.bins}-bin weights (ceiling)"] = [f"{100 * ceiling[s]:.1f}" for s in splits]
-        table.loc["no answer: every node points to itself (floor)"] = [f"{100 * floor[s]:.1f}" for s in splits]
+        floor, ceiling = zip(*(trace_bounds(s, cfg, metric) for s in splits))
+        table.loc[f"Dijkstra on {cfg.bins}-bin weights (ceiling)"] = [f"{100 * v:.1f}" for v in ceiling]
+        table.loc["no answer: every node points to itself (floor)"] = [f"{100 * v:.1f}" for v in floor]
     graphs = f", {cfg.eval_graphs} graphs" if cfg is not None else ""
     table.columns = [f"{s} (n = {SPLITS[s].sizes[0]}{graphs})" for s in splits]
     return table
+
+
+def trace_bounds(split: str, cfg: SequenceConfig, metric: str = "pointer_accuracy") -> tuple[float, float]:
+    """(floor, ceiling) of ``metric`` on a split's evaluation graphs: no answer (every node points to
+    itself), and exact Dijkstra on the binned weights."""
+    graphs = _graphs(split, cfg.eval_graphs)
+    floor = evaluate_predictions(graphs, [Prediction(np.arange(g.num_nodes)) for g in graphs])[metric]
+    return floor, quantisation_ceiling(graphs, TraceCoding(cfg.bins, cfg.id_vocab))[metric]
 
 
 def _graphs(split: str, num: int):
@@ -275,7 +280,7 @@ def memory_layer_weights(runs: list[SequenceRun]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["SequenceConfig", "PROFILES", "train_all", "train_code_execution", "train_trace", "trace_results", "trace_table", "cost_table", "learning_curves",
+__all__ = ["SequenceConfig", "PROFILES", "train_all", "train_code_execution", "train_trace", "trace_results", "trace_table", "trace_bounds", "cost_table", "learning_curves",
            "memory_layer_weights", "label"]
 
 
@@ -287,6 +292,6 @@ def findings_rows(results: pd.DataFrame, runs: list[SequenceRun]) -> list[dict]:
         route = "imitation + test-time compute (feedback memory)" if "Feedback" in model else "imitation"
         by_split = d.assign(split=d.n.map({16: "test_16", 64: "test_64"}))  # the columns of the same n
         trained = sorted({n for r in rs for n in SPLITS[r.config.task_args.get("train_split", "train")].sizes})
-        rows.append(findings_row(f"{model}, Dijkstra as a trace (trained at n ≤ {trained[-1]}; n = 16 is OOD)", route, by_split, "sequential decoding", rs,
-                                 seeds=d.seed.nunique()))
+        rows.append(findings_row(f"{model}, Dijkstra as a trace (trained at n ≤ {trained[-1]}; n = 16 is OOD)", route,
+                                 by_split, "sequential decoding", rs, seeds=d.seed.nunique()))
     return rows

@@ -9,23 +9,12 @@ binned weights the model reads).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from ..metrics import Prediction, evaluate_predictions
-from ..samplers import SPLITS, sample_split
-from ..sequence.dijkstra_trace import TraceCoding, quantisation_ceiling
+from ..samplers import SPLITS
 from ..statistics import mean_ci, paired, verdict
 from .code_execution_study import FEEDBACK, LEARNED, TRANSFORMER
-from .sequence_models import SequenceConfig
-
-
-def bounds(split: str, cfg: SequenceConfig, metric: str = "pointer_accuracy") -> tuple[float, float]:
-    """(floor, ceiling) of ``metric`` on a split's evaluation graphs: no answer, and exact
-    Dijkstra on the binned weights."""
-    graphs = sample_split(split, cfg.eval_graphs)
-    floor = evaluate_predictions(graphs, [Prediction(np.arange(g.num_nodes)) for g in graphs])[metric]
-    return floor, quantisation_ceiling(graphs, TraceCoding(cfg.bins, cfg.id_vocab))[metric]
+from .sequence_models import SequenceConfig, trace_bounds
 
 
 def _per_seed(results: pd.DataFrame, model: str, splits) -> pd.Series:
@@ -48,7 +37,7 @@ def conclusion(results: pd.DataFrame, cfg: SequenceConfig) -> str:
     if not cfg.trace_splits:
         raise ValueError("trace_splits is empty: the conclusion needs the training size's split first")
     home, *away = cfg.trace_splits
-    floor, ceiling = bounds(home, cfg)
+    floor, ceiling = trace_bounds(home, cfg)
     ind = results[results.split == home].groupby("model", sort=False).pointer_accuracy
     lines = [f"In distribution ({home}, n = {SPLITS[home].sizes[0]}, {cfg.eval_graphs} graphs per seed), pointer "
              "accuracy: " + "; ".join(f"{m} {100 * mean_ci(v)[0]:.1f} ± {100 * mean_ci(v)[1]:.1f}%" for m, v in ind)
@@ -84,4 +73,4 @@ def conclusion(results: pd.DataFrame, cfg: SequenceConfig) -> str:
     return "\n".join([*lines, last])
 
 
-__all__ = ["bounds", "conclusion"]
+__all__ = ["conclusion"]

@@ -179,12 +179,11 @@ class DijkstraTraceTask:
     val_split: str = "val"  # the split the trainer's "val" (learning-curve) graphs come from
 
     def __post_init__(self):
-        for split in (self.train_split, self.val_split):
-            if split not in SPLITS:
-                raise KeyError(f"unknown split {split!r}; choose from {sorted(SPLITS)}")
         if self.train_graphs < 1:
             raise ValueError(f"train_graphs must be >= 1, got {self.train_graphs}")
         for split in (self.train_split, self.val_split):
+            if split not in SPLITS:
+                raise KeyError(f"unknown split {split!r}; choose from {sorted(SPLITS)}")
             if max(SPLITS[split].sizes) > self.id_vocab:
                 raise ValueError(f"split {split!r} has graphs of up to {max(SPLITS[split].sizes)} nodes, more than "
                                  f"the {self.id_vocab} node ids (id_vocab)")
