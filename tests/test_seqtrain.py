@@ -178,6 +178,8 @@ def test_experiment_smoke_profile_end_to_end(tmp_path, monkeypatch):
     ptr = S.trace_table(results, "pointer_accuracy", cfg)
     assert ptr.index[-2].startswith("Dijkstra on 16-bin weights") and ptr.shape == (5, len(cfg.trace_splits))
     assert S.label(trace[-1]) == "Transformer (8 layers), 6 steps" and "Transformer (8 layers), 6 steps" in ptr.index
+    curves = S.learning_curves(trace)
+    assert {"model", "seed", "step", "loss", "acc"} <= set(curves) and set(curves.val_metric) == {"trace_token_accuracy"}
     floor = [float(v) for v in ptr.loc["no answer: every node points to itself (floor)"]]
     assert all(0 <= v <= 100 for v in floor)
     cost = S.cost_table(code, trace, cfg)

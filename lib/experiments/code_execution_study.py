@@ -19,7 +19,6 @@ from ..sequence.train import SequenceRun
 from ..statistics import mean_ci, paired, verdict, wilson
 from ..sweep import evaluate_many
 from .sequence_models import SequenceConfig, label
-from .sequence_models import learning_curves as sequence_curves
 
 FEEDBACK, TRANSFORMER = "Feedback Transformer (4 layers)", "Transformer (8 layers)"
 #: The in-distribution print accuracy a model must reach to count as having learned the task.
@@ -171,12 +170,6 @@ def conclusion(results: pd.DataFrame, cfg: SequenceConfig) -> str:
     return "\n".join([*lines, verdict_line + power])
 
 
-def learning_curves(runs: list[SequenceRun]) -> pd.DataFrame:
-    """`sequence_models.learning_curves` in the columns `plots.plot_training_curves` reads
-    (model, seed, step, loss, acc: the validation print accuracy)."""
-    return sequence_curves(runs).rename(columns={"train_loss": "loss", "val": "acc"})
-
-
 def shared_programs(cfg: SequenceConfig) -> float:
     """Share of the test programs (training length) that also occur among the first seed's
     training programs: how much of "held out" could be memorised."""
@@ -185,5 +178,5 @@ def shared_programs(cfg: SequenceConfig) -> float:
     return float(np.mean([tuple(map(tuple, p)) in seen for p in test]))
 
 
-__all__ = ["tests", "results", "baselines", "best_regularized", "table", "conclusion", "learning_curves",
+__all__ = ["tests", "results", "baselines", "best_regularized", "table", "conclusion",
            "shared_programs", "FEEDBACK", "TRANSFORMER", "LEARNED"]

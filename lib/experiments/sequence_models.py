@@ -257,14 +257,15 @@ def cost_table(code_runs: list[SequenceRun], trace_runs: list[SequenceRun], cfg:
 
 
 def learning_curves(runs: list[SequenceRun]) -> pd.DataFrame:
-    """Long table of each run's learning curve (step, train loss, validation metric)."""
+    """Long table of each run's learning curve in the columns `plots.plot_training_curves` reads:
+    model, seed, step, loss (training) and acc (the task's validation metric, named in val_metric)."""
     rows = []
     for run in runs:
         curve = run.metrics["curve"]
         val_key = next(k for k in curve if k.startswith("val_"))
         for i, step in enumerate(curve["step"]):
             rows.append({"model": label(run), "seed": run.config.seed, "task": run.config.task, "step": step,
-                         "train_loss": curve["train_loss"][i], "val_metric": val_key[4:], "val": curve[val_key][i]})
+                         "loss": curve["train_loss"][i], "val_metric": val_key[4:], "acc": curve[val_key][i]})
     return pd.DataFrame(rows)
 
 
