@@ -87,8 +87,9 @@ class RowCache:
     so the elementwise kernels' scalar tails fall on the same entries, and matrix products see
     at least ``BLOCK`` rows (BLAS rounds differently only for 1 to 3). A returned output stays
     valid until the next call with the same name. That layout was verified bit for bit on
-    AVX-512 CPU kernels only (`tests/test_parallel_moves.py`); on any other device or CPU the
-    cache runs the whole network every time."""
+    AVX-512 CPU kernels, on one thread (as the report's searches run: `single_thread`), only
+    (`tests/test_parallel_moves.py`); on any other device or CPU the cache runs the whole network
+    every time."""
 
     BLOCK = 32  # a multiple of the widest vector step in floats (AVX-512: 2 x 16)
     VERIFIED = "AVX512"  # the CPU capability on which partial reruns were checked to be exact
@@ -102,8 +103,7 @@ class RowCache:
     def __call__(self, name: str, net, x: torch.Tensor) -> torch.Tensor:
         old = self.seen.get(name)
         n, block = len(x), self.BLOCK
-        exact = x.device.type == "cpu" and torch.backends.cpu.get_cpu_capability() == self.VERIFIED
-        if not exact or old is None or old[0].shape != x.shape or n <= 4 * block:
+        if not _exact_layout(x) or old is None or old[0].shape != x.shape or n <= 4 * block:
             out = net(x)
         else:
             out = old[1]
@@ -125,11 +125,50 @@ def _bits(x: torch.Tensor) -> torch.Tensor:
     return x.view({2: torch.int16, 4: torch.int32, 8: torch.int64}[x.element_size()])
 
 
+def _exact_layout(x: torch.Tensor) -> bool:
+    """Whether a partial rerun in `RowCache`'s layout is bit-identical to a full run on ``x``'s device."""
+    return x.device.type == "cpu" and torch.backends.cpu.get_cpu_capability() == RowCache.VERIFIED
+
+
+def refresh_rows(out: torch.Tensor, changed: torch.Tensor, compute) -> torch.Tensor:
+    """``out`` [n] with the rows where ``changed`` [n] holds recomputed: ``compute(rows)`` gives the
+    rows' values (``rows`` None: every row's). Bit-identical to ``compute(None)`` when every other row
+    of ``out`` is still current: the rows go in `RowCache`'s layout (as many rows modulo ``BLOCK`` as
+    ``out``, ending with its last ``BLOCK`` rows), so every elementwise kernel and matrix product treats
+    each row as in a full run. Off the verified CPU, or when most rows changed, it recomputes all."""
+    n, block = len(out), RowCache.BLOCK
+    if not _exact_layout(out) or n <= 4 * block:
+        return compute(None)
+    if not bool(changed.any()):
+        return out
+    rows = changed[:n - block].nonzero().squeeze(1)
+    if len(rows) > n // 2:
+        return compute(None)
+    pad = rows.new_full(((n - len(rows) - block) % block,), n - block)
+    fresh = compute(torch.cat([rows, pad, torch.arange(n - block, n, device=out.device)]))
+    out = out.clone()
+    out[rows] = fresh[:len(rows)]
+    out[n - block:] = fresh[-block:]
+    return out
+
+
+def _affected(batch: GraphBatch, move: torch.Tensor) -> torch.Tensor:
+    """[N] bool: the nodes that moved and their out-neighbours, the only nodes whose terms (own value,
+    in-neighbours' values) or options (in-neighbours' values) a round of moves can change."""
+    hit = move.clone()
+    hit[batch.receivers[move[batch.senders]]] = True
+    return hit
+
+
 def best_options(verifier, batch: GraphBatch, y: torch.Tensor, rows: RowCache | None = None,
                  margins: Margins = FINE) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Each node's best option under the verifier: (option index [N], its value [N], its term [N])."""
     values = option_values(batch, y)
-    terms = verifier.option_terms(batch, y, batch.cand_dst, values, rows)
+    return _choose(batch, y, values, verifier.option_terms(batch, y, batch.cand_dst, values, rows), margins)
+
+
+def _choose(batch: GraphBatch, y: torch.Tensor, values: torch.Tensor, terms: torch.Tensor, margins: Margins):
+    """`best_options` from the options' values and terms at ``y``."""
     # on a tie, keep the value the node already has; among those, prefer the node itself
     # (an unreached node's parents offer inf too, yet its pointer is itself)
     tie = margins.tie
@@ -138,6 +177,33 @@ def best_options(verifier, batch: GraphBatch, y: torch.Tensor, rows: RowCache | 
     penalty = tie * (values != y[batch.cand_dst]).float() + 0.5 * tie * (1 - batch.cand_is_self)
     best = segment_argmax(-(terms + penalty), batch.cand_dst, batch.num_nodes)
     return best, values[best], terms[best]
+
+
+class _Terms:
+    """The verifier's terms at the search's current candidate: every node's own, and every option's.
+    After a round, only the rows of the nodes that moved and of their out-neighbours are recomputed
+    (`refresh_rows`), in each network only the rows whose input changed (`RowCache`)."""
+
+    def __init__(self, verifier, batch: GraphBatch, y: torch.Tensor):
+        self.verifier, self.batch = verifier, batch
+        memo: dict = {}  # shared: the terms at a candidate and its options' scores reuse one aggregation
+        self.option_rows, self.node_rows = RowCache(memo), RowCache(memo)
+        self.y, self.values = y, option_values(batch, y)
+        self.nodes = verifier.node_terms(batch, y, self.node_rows)
+        self.options = verifier.option_terms(batch, y, batch.cand_dst, self.values, self.option_rows)
+
+    def update(self, y: torch.Tensor, move: torch.Tensor) -> None:
+        """Move to ``y``, which differs from the current candidate where ``move`` [N] holds."""
+        b, v = self.batch, self.verifier
+        self.y, self.values, hit = y, option_values(b, y), _affected(b, move)
+        self.nodes = refresh_rows(self.nodes, hit, lambda r: v.node_terms(b, y, self.node_rows) if r is None
+                                  else v.option_terms(b, y, r, y[r], self.node_rows))
+        self.options = refresh_rows(self.options, hit[b.cand_dst], lambda r: v.option_terms(
+            b, y, b.cand_dst, self.values, self.option_rows) if r is None
+            else v.option_terms(b, y, b.cand_dst[r], self.values[r], self.option_rows))
+
+    def best(self, margins: Margins):
+        return _choose(self.batch, self.y, self.values, self.options, margins)
 
 
 @torch.no_grad()
@@ -156,33 +222,29 @@ def parallel_descent(verifier, batch: GraphBatch, y0: torch.Tensor, cap: torch.T
     rounds = torch.zeros(batch.num_graphs, dtype=torch.long, device=batch.device)
     active = cap > 0
     settled = torch.zeros_like(active)
-    memo: dict = {}  # shared: the terms at a candidate and its options' scores reuse one aggregation
-    option_rows, node_rows = RowCache(memo), RowCache(memo)  # rerun the networks only where inputs changed
-    current = verifier.node_terms(batch, y, node_rows)  # each node's term now; the energies sum them per graph
-    energies = [_per_graph(batch, current)]
+    terms = _Terms(verifier, batch, y)  # each node's term now (the energies sum them per graph), and its options'
+    energies = [_per_graph(batch, terms.nodes)]
     states, parents = ([y.clone()] if record else []), []
-    best = None  # the best options at the current y, once scored
-    while bool(active.any()):
-        best, value, term = best_options(verifier, batch, y, option_rows, margins)
+    while True:
+        best, value, term = terms.best(margins)
         if record:
             parents.append(batch.chosen_pointers(best))
+        if not bool(active.any()):
+            break
+        current = terms.nodes
         move = (term < current - margins.widen(margins.move, current)) & active[batch.node_graph]
         moved = torch.zeros(batch.num_graphs, dtype=torch.long, device=y.device).index_add(
             0, batch.node_graph, move.long()) > 0
         settled |= active & ~moved
         if not bool(moved.any()):
             break
-        y, best = torch.where(move, value, y), None
+        y = torch.where(move, value, y)
         rounds += moved.long()
         active &= moved & (rounds < cap)
-        current = verifier.node_terms(batch, y, node_rows)
-        energies.append(_per_graph(batch, current))
+        terms.update(y, move)
+        energies.append(_per_graph(batch, terms.nodes))
         if record:
             states.append(y.clone())
-    if best is None:
-        best, _, _ = best_options(verifier, batch, y, option_rows, margins)
-        if record:
-            parents.append(batch.chosen_pointers(best))
     return MoveSearch(y, batch.chosen_pointers(best), rounds, settled, energies, states, parents)
 
 
