@@ -1,5 +1,6 @@
 """Sequence-model training: determinism, the run cache, loading, solvers and bad configs."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -189,13 +190,15 @@ def test_experiment_smoke_profile_end_to_end(tmp_path, monkeypatch):
     assert [r.path for r in S.train_code_execution(cfg)] == [r.path for r in code]
 
 
-def _code_results(ood: dict[str, list[float]], ind: float = 0.97) -> pd.DataFrame:
-    """Synthetic code-execution results: per model, OOD print accuracy per seed (two OOD lengths)."""
+def _code_results(ood: dict[str, list[float]], ind: float | dict = 0.97) -> pd.DataFrame:
+    """Synthetic code-execution results: per model, OOD print accuracy per seed (two OOD lengths);
+    ``ind``: the in-distribution accuracy, for every model or per model."""
     rows = []
     for model, values in ood.items():
+        acc = ind.get(model, 0.97) if isinstance(ind, dict) else ind
         for seed, v in enumerate(values):
             val = 0.97 if "dropout 0.1" in model else 0.96
-            rows += [{"model": model, "seed": seed, "test": t, "ood": False, "print_accuracy": ind,
+            rows += [{"model": model, "seed": seed, "test": t, "ood": False, "print_accuracy": acc,
                       "val_print_accuracy": val} for t in ("6 statements (training length)", "6 statements, unseen")]
             rows += [{"model": model, "seed": seed, "test": f"{n} statements (OOD)", "ood": True, "print_accuracy": v,
                       "val_print_accuracy": val} for n in (12, 24)]
@@ -219,6 +222,34 @@ def test_code_execution_conclusion_follows_the_paired_numbers():
     assert "no significant OOD advantage" in no_gain
     unlearned = C.conclusion(_code_results({ft: [0.8] * 3, t: [0.6] * 3}, ind=0.90), cfg)
     assert "neither has learned" in unlearned and "Refuted" not in unlearned and "indicative only" in unlearned
+
+
+def test_longer_trained_transformer_arms_are_compared_when_the_short_ones_do_not_learn():
+    from lib.experiments import code_execution_study as C
+    from lib.experiments.code_execution_decided import PROFILES as DECIDED
+    from lib.experiments.sequence_models import PROFILES
+
+    ft, t = C.FEEDBACK, C.TRANSFORMER
+    long, reg, long_reg = t + ", 3200 steps", t + " + dropout 0.1", t + " + dropout 0.1, 3200 steps"
+    assert [C.steps_of(m) for m in (ft, t, long, long_reg)] == [None, None, 3200, 3200]
+    ood = {ft: [0.80, 0.82, 0.81, 0.79, 0.80], t: [0.6] * 5, reg: [0.6] * 5,
+           long: [0.60, 0.61, 0.63, 0.62, 0.60], long_reg: [0.85, 0.78, 0.83, 0.80, 0.79]}
+    short_unlearned = {t: 0.90, reg: 0.90}
+    out = C.conclusion(_code_results(ood, short_unlearned), PROFILES["full"])
+    assert "Feedback Transformer - Transformer (3200 steps)" in out and f"{long_reg} (best on validation)" in out
+    assert out.splitlines()[-1].startswith("Supported") and "seeds" not in out.splitlines()[-1]  # 5 seeds
+    reg_unlearned = C.conclusion(_code_results(ood, {**short_unlearned, long_reg: 0.9}), PROFILES["full"])
+    assert "the regularized arm has not learned" in reg_unlearned.splitlines()[-1]
+    # the decided profile: 5 seeds, the Feedback Transformer at 800 steps, every Transformer arm longer
+    cfg = DECIDED["full"]
+    labels = {(c.label, c.steps) for c in cfg.code_configs()}
+    assert labels == {("code-feedback_transformer", 800), ("code-decoder_transformer, 3200 steps", 3200),
+                      ("code-decoder_transformer + dropout 0.1, 3200 steps", 3200)}
+    assert len(cfg.code_configs()) == 15 and cfg.seeds == (0, 1, 2, 3, 4)
+    with pytest.raises(ValueError, match="code_long_steps"):
+        dataclasses.replace(cfg, code_long_steps=800).code_configs()
+    with pytest.raises(ValueError, match="no Transformer arm"):
+        dataclasses.replace(cfg, code_long_steps=None).code_configs()
 
 
 def test_each_seed_draws_its_own_training_programs():

@@ -79,13 +79,25 @@ def baselines(cfg: SequenceConfig) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def best_regularized(results: pd.DataFrame) -> str | None:
-    """The regularized Transformer with the best mean validation print accuracy (at the training
-    length), or None when none was trained."""
-    arms = results[results.model.str.startswith(TRANSFORMER + " + ")]
-    if arms.empty:
+def steps_of(model: str) -> int | None:
+    """The step count in a longer-trained arm's label ("..., 3200 steps"), else None."""
+    tail = model.rsplit(", ", 1)[-1]
+    return int(tail.split()[0]) if model.endswith(" steps") and ", " in model else None
+
+
+def _transformer_arms(results: pd.DataFrame, regularized: bool) -> list[str]:
+    """The plain (or regularized) Transformer arms, the shortest-trained first."""
+    arms = [m for m in dict.fromkeys(results.model) if m != FEEDBACK and (" + " in m) == regularized]
+    return sorted(arms, key=lambda m: steps_of(m) or 0)
+
+
+def best_regularized(results: pd.DataFrame, steps: int | None = None) -> str | None:
+    """The regularized Transformer (trained ``steps`` long: None for the notebook's base step count)
+    with the best mean validation print accuracy at the training length, or None when none was trained."""
+    arms = [m for m in _transformer_arms(results, True) if steps_of(m) == steps]
+    if not arms:
         return None
-    return str(arms.groupby("model", sort=False).val_print_accuracy.mean().idxmax())
+    return str(results[results.model.isin(arms)].groupby("model", sort=False).val_print_accuracy.mean().idxmax())
 
 
 def table(results: pd.DataFrame, baseline: pd.DataFrame, cfg: SequenceConfig, metric: str = "print_accuracy"
@@ -111,8 +123,10 @@ def table(results: pd.DataFrame, baseline: pd.DataFrame, cfg: SequenceConfig, me
     out = out[["seeds", *columns]]
     out.columns.name = None
     paper = FEEDBACK_CODE_EXECUTION[3]
+    long = "" if not cfg.code_long_steps else f" (Transformer arms: {cfg.code_long_steps} steps)" if not \
+        cfg.code_short_transformers else f" (arms marked so: {cfg.code_long_steps} steps)"
     out.attrs["setting"] = (f"ours: {cfg.variables} variable(s), values 1..{cfg.max_value}, {cfg.statements} statements in training, width "
-                            f"{cfg.d_model}, {cfg.code_steps} steps x {cfg.code_batch_size} programs, each seed its "
+                            f"{cfg.d_model}, {cfg.code_steps} steps x {cfg.code_batch_size} programs{long}, each seed its "
                             f"own {cfg.train_programs} programs, {cfg.test_programs} test programs per length; paper: "
                             f"3 variables, values 1..10, 100 statements, width 256, 50k steps x 512 (Feedback Transformer "
                             f"{paper[FEEDBACK]}%, Transformer {paper[TRANSFORMER]}%)")
@@ -128,29 +142,34 @@ def _ood(results: pd.DataFrame, model: str, cfg: SequenceConfig) -> pd.Series:
 def conclusion(results: pd.DataFrame, cfg: SequenceConfig) -> str:
     """Did both models learn in distribution (on the test programs their training draw lacks), and
     does the Feedback Transformer's OOD advantage (mean print accuracy over the longer programs,
-    paired by seed) survive the Transformer's best regularizer? Supported, refuted or
-    inconclusive, with the numbers that decide it; the paired differences are printed even when a
-    model has not learned, as indicative only."""
+    paired by seed) survive the Transformer's best regularizer? The Transformer compared is the
+    shortest-trained plain arm that learned (else the shortest), and its regularized arms trained as
+    long. Supported, refuted or inconclusive, with the numbers that decide it; the paired differences
+    are printed even when a model has not learned, as indicative only."""
     lines = []
     for which in ("training length", "unseen"):
         ind = results[results.test.str.contains(which)].groupby("model", sort=False).print_accuracy
         lines.append(f"In distribution, {'all test programs' if which == 'training length' else 'programs unseen in training'}"
                      f" ({cfg.statements} statements): " + "; ".join(
                          f"{m} {100 * mean_ci(v)[0]:.1f} ± {100 * mean_ci(v)[1]:.1f}%" for m, v in ind))
-    missing = [m for m in (FEEDBACK, TRANSFORMER) if m not in ind.groups]
-    if missing:
+    plain_arms = _transformer_arms(results, False)
+    if FEEDBACK not in ind.groups or not plain_arms:
+        missing = [m for m, gone in ((FEEDBACK, FEEDBACK not in ind.groups), (TRANSFORMER, not plain_arms)) if gone]
         return "\n".join([*lines, f"Inconclusive: {', '.join(missing)} not trained."])
-    unlearned = [m for m in (FEEDBACK, TRANSFORMER) if ind.get_group(m).mean() < LEARNED]
+    learned = {m: ind.get_group(m).mean() >= LEARNED for m in ind.groups}
+    reference = next((m for m in plain_arms if learned[m]), plain_arms[0])
     ft = _ood(results, FEEDBACK, cfg)
     if len(ft) < 2:
         return "\n".join([*lines, "Inconclusive: one seed, no paired test."])
-    plain = paired(ft, _ood(results, TRANSFORMER, cfg))
-    lines.append(verdict(plain, "Feedback Transformer - Transformer, mean OOD print accuracy", test="paired"))
-    best = best_regularized(results)
+    plain = paired(ft, _ood(results, reference, cfg))
+    name = "Transformer" + (f" ({steps_of(reference)} steps)" if steps_of(reference) else "")
+    lines.append(verdict(plain, f"Feedback Transformer - {name}, mean OOD print accuracy", test="paired"))
+    best = best_regularized(results, steps_of(reference))
     reg = paired(ft, _ood(results, best, cfg)) if best else None
     if reg:
         lines.append(verdict(reg, f"Feedback Transformer - {best} (best on validation)", test="paired"))
     power = "" if len(ft) >= 5 else f" ({len(ft)} seeds: the rules ask 5 for a claim about a difference.)"
+    unlearned = [m for m in (FEEDBACK, reference) if not learned[m]]
     if unlearned:
         both = len(unlearned) > 1
         verdict_line = (f"Inconclusive: {' and '.join(unlearned)} {'stay' if both else 'stays'} below "
@@ -161,6 +180,9 @@ def conclusion(results: pd.DataFrame, cfg: SequenceConfig) -> str:
                         f"advantage over the plain Transformer ({100 * plain['diff']:+.1f} points) to explain.")
     elif reg is None:
         verdict_line = "Inconclusive: no regularized Transformer was trained."
+    elif not learned[best]:
+        verdict_line = (f"Inconclusive: {best} stays below {100 * LEARNED:.0f}% on programs unseen in training, "
+                        "so the regularized arm has not learned the task (rules of evidence).")
     elif reg["p"] < 0.05 and reg["diff"] > 0:
         verdict_line = (f"Refuted here: the Feedback Transformer's OOD advantage survives the Transformer's best "
                         f"regularizer ({100 * reg['diff']:+.1f} points).")
@@ -178,5 +200,5 @@ def shared_programs(cfg: SequenceConfig) -> float:
     return float(np.mean([tuple(map(tuple, p)) in seen for p in test]))
 
 
-__all__ = ["tests", "results", "baselines", "best_regularized", "table", "conclusion",
+__all__ = ["tests", "results", "baselines", "best_regularized", "steps_of", "table", "conclusion",
            "shared_programs", "FEEDBACK", "TRANSFORMER", "LEARNED"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import (PROFILE_NAMES, baselines, config_for, decisive_search, energy_landscapes, looped_iterations,
+from . import (PROFILE_NAMES, baselines, code_execution_decided, config_for, decisive_search, energy_landscapes, looped_iterations,
                recurrent_extrapolation, regularization, search_at_test_time, sequence_models, task_distribution)
 
 #: Notebook stem -> the experiment modules whose configs it builds (in order).
@@ -23,6 +23,7 @@ NOTEBOOK_EXPERIMENTS: dict[str, tuple[ModuleType, ...]] = {
     "06_distilled_energy_search": (search_at_test_time,),
     "07_dijkstra_as_a_trace": (sequence_models,),
     "08_looped_iterations": (looped_iterations,),
+    "09_code_execution_decided": (code_execution_decided,),
 }
 
 #: Config fields a notebook sets on top of a module's profile (the notebook passes the same ones).
@@ -33,7 +34,8 @@ NOTEBOOK_OVERRIDES: dict[str, dict[ModuleType, dict]] = {
 
 #: Notebooks the full report leaves out to stay within its 90-minute cold budget on 2 cores:
 #: ``make report PROFILE=long`` (or naming them, ``NB=06``) runs them; the smoke profile always does.
-LONG_ONLY: tuple[str, ...] = ("06_distilled_energy_search", "07_dijkstra_as_a_trace", "08_looped_iterations")
+LONG_ONLY: tuple[str, ...] = ("06_distilled_energy_search", "07_dijkstra_as_a_trace", "08_looped_iterations",
+                               "09_code_execution_decided")
 
 
 def in_report(stem: str, profile: str) -> bool:

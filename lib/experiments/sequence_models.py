@@ -47,6 +47,8 @@ class SequenceConfig:
     max_value: int = 5  # values lie in 1..max_value (the paper: 10; shrunk: at 10, 800 steps leave the Transformer < 95%)
     train_programs: int = 50000  # training programs, each seed its own draw
     code_steps: int = 800  # optimizer steps per code-execution run
+    code_long_steps: int | None = None  # also train every Transformer arm (plain, regularized) this many steps
+    code_short_transformers: bool = True  # train the Transformer arms at code_steps (False: only the longer ones)
     code_batch_size: int = 128  # programs per step
     code_lr: float = 3e-3  # peak learning rate on code execution
     test_programs: int = 1000  # held-out programs per length (split "test")
@@ -74,20 +76,33 @@ class SequenceConfig:
         return args if self.window is None else {**args, "window": self.window}
 
     def code_configs(self) -> list[SeqTrainConfig]:
-        """Both models, then the Transformer with each regularizer, every seed on its own programs."""
+        """Both models, then the Transformer with each regularizer, every seed on its own programs;
+        with ``code_long_steps``, every Transformer arm also trained that long (label suffix ", N steps")."""
+        if self.code_long_steps is not None and self.code_long_steps <= self.code_steps:
+            raise ValueError(f"code_long_steps ({self.code_long_steps}) must exceed code_steps ({self.code_steps}), "
+                             "or be None for no longer-trained arms")
+        if not self.code_short_transformers and self.code_long_steps is None:
+            raise ValueError("code_short_transformers=False leaves no Transformer arm: set code_long_steps")
         task_args = {"variables": self.variables, "statements": self.statements, "train_programs": self.train_programs,
                      "max_value": self.max_value}
-        arms = [(m, self._model_args(m), {}, m) for m in MODELS]
+        transformers = [("decoder_transformer", self._model_args("decoder_transformer"), {}, "decoder_transformer")]
         for name, value in self.regularizers:
             if name not in ("dropout", "weight_decay"):
                 raise ValueError(f"unknown regularizer {name!r}; choose 'dropout' or 'weight_decay'")
             args = self._model_args("decoder_transformer")
-            arms.append(("decoder_transformer", {**args, "dropout": value} if name == "dropout" else args,
-                         {} if name == "dropout" else {"weight_decay": value}, f"decoder_transformer + {name} {value:g}"))
+            transformers.append(("decoder_transformer", {**args, "dropout": value} if name == "dropout" else args,
+                                 {} if name == "dropout" else {"weight_decay": value},
+                                 f"decoder_transformer + {name} {value:g}"))
+        arms = [("feedback_transformer", self._model_args("feedback_transformer"), {}, "feedback_transformer",
+                 self.code_steps)]
+        arms += [(*t, self.code_steps) for t in transformers] if self.code_short_transformers else []
+        if self.code_long_steps is not None:
+            arms += [(m, args, extra, f"{name}, {self.code_long_steps} steps", self.code_long_steps)
+                     for m, args, extra, name in transformers]
         return [SeqTrainConfig(model=m, model_args=args, task="code_execution", task_args=task_args, seed=s,
-                               own_data=True, steps=self.code_steps, batch_size=self.code_batch_size, lr=self.code_lr,
-                               eval_every=max(1, self.code_steps // 8), val_items=256, label=f"code-{name}", **extra)
-                for m, args, extra, name in arms for s in self.seeds]
+                               own_data=True, steps=steps, batch_size=self.code_batch_size, lr=self.code_lr,
+                               eval_every=max(1, steps // 8), val_items=256, label=f"code-{name}", **extra)
+                for m, args, extra, name, steps in arms for s in self.seeds]
 
     def trace_configs(self) -> list[SeqTrainConfig]:
         task_args = {"bins": self.bins, "id_vocab": self.id_vocab, "train_split": self.trace_train_split,
@@ -135,24 +150,29 @@ def training_configs(cfg: "SequenceConfig") -> list:
 
 def train_all(configs: list[SeqTrainConfig], workers: int | None = None, device: str = "auto",
               cache: RunCache | None = None) -> list[SequenceRun]:
-    """Train (or load) every config through the shared sweep runner, the slowest first (the sequential
-    Feedback Transformer, then regularized Transformers). Each run trains on one torch thread with its
-    own seeds, so results are the same for any ``workers`` and any order."""
+    """Train (or load) every config through the shared sweep runner, the slowest first (by steps times
+    the measured cost of a step: the sequential Feedback Transformer about 2.5 times a Transformer's,
+    dropout about 1.3 times). Each run trains on one torch thread with its own seeds, so results are
+    the same for any ``workers`` and any order."""
     return run_sweep(configs, workers=workers, cache=cache, device=device, desc="sequence models",
-                     first=lambda c: (c.model == "feedback_transformer",
-                                      bool(c.model_args.get("dropout") or c.weight_decay)))
+                     first=lambda c: c.steps * (2.5 if c.model == "feedback_transformer"
+                                                else 1.3 if c.model_args.get("dropout") else 1.0))
 
 
 def train_code_execution(cfg: SequenceConfig) -> list[SequenceRun]:
-    """Both models × seeds on code execution."""
-    return train_all(cfg.code_configs(), cfg.workers, cfg.device)
+    """Every code-execution arm × seeds. Each run carries this config's label (not part of the cache
+    key, but `label` names a longer-trained arm by it)."""
+    return _restamped(cfg.code_configs(), train_all(cfg.code_configs(), cfg.workers, cfg.device))
 
 
 def train_trace(cfg: SequenceConfig) -> list[SequenceRun]:
     """Every trace arm × seeds on the Dijkstra trace. Each run carries this config's label (not part
     of the cache key, but `label` names the longer-trained arm by it)."""
     configs = cfg.trace_configs()
-    runs = train_all(configs, cfg.workers, cfg.device)
+    return _restamped(configs, train_all(configs, cfg.workers, cfg.device))
+
+
+def _restamped(configs: list[SeqTrainConfig], runs: list[SequenceRun]) -> list[SequenceRun]:
     for c, run in zip(configs, runs):
         run.config = run.config.replace(label=c.label)
     return runs
