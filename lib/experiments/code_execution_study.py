@@ -123,8 +123,9 @@ def table(results: pd.DataFrame, baseline: pd.DataFrame, cfg: SequenceConfig, me
     out = out[["seeds", *columns]]
     out.columns.name = None
     paper = FEEDBACK_CODE_EXECUTION[3]
-    long = "" if not cfg.code_long_steps else f" (Transformer arms: {cfg.code_long_steps} steps)" if not \
-        cfg.code_short_transformers else f" (arms marked so: {cfg.code_long_steps} steps)"
+    long = ""  # where the Transformer arms train longer (notebook 09)
+    if cfg.code_long_steps:
+        long = f" ({'arms marked so' if cfg.code_short_transformers else 'Transformer arms'}: {cfg.code_long_steps} steps)"
     out.attrs["setting"] = (f"ours: {cfg.variables} variable(s), values 1..{cfg.max_value}, {cfg.statements} statements in training, width "
                             f"{cfg.d_model}, {cfg.code_steps} steps x {cfg.code_batch_size} programs{long}, each seed its "
                             f"own {cfg.train_programs} programs, {cfg.test_programs} test programs per length; paper: "
@@ -153,8 +154,8 @@ def conclusion(results: pd.DataFrame, cfg: SequenceConfig) -> str:
                      f" ({cfg.statements} statements): " + "; ".join(
                          f"{m} {100 * mean_ci(v)[0]:.1f} ± {100 * mean_ci(v)[1]:.1f}%" for m, v in ind))
     plain_arms = _transformer_arms(results, False)
-    if FEEDBACK not in ind.groups or not plain_arms:
-        missing = [m for m, gone in ((FEEDBACK, FEEDBACK not in ind.groups), (TRANSFORMER, not plain_arms)) if gone]
+    missing = [m for m, trained in ((FEEDBACK, FEEDBACK in ind.groups), (TRANSFORMER, bool(plain_arms))) if not trained]
+    if missing:
         return "\n".join([*lines, f"Inconclusive: {', '.join(missing)} not trained."])
     learned = {m: ind.get_group(m).mean() >= LEARNED for m in ind.groups}
     reference = next((m for m in plain_arms if learned[m]), plain_arms[0])
