@@ -131,21 +131,23 @@ def _exact_layout(x: torch.Tensor) -> bool:
 
 
 def refresh_rows(out: torch.Tensor, changed: torch.Tensor, compute) -> torch.Tensor:
-    """``out`` [n] with the rows where ``changed`` [n] holds recomputed: ``compute(rows)`` gives the
-    rows' values (``rows`` None: every row's). Bit-identical to ``compute(None)`` when every other row
-    of ``out`` is still current: the rows go in `RowCache`'s layout (as many rows modulo ``BLOCK`` as
-    ``out``, ending with its last ``BLOCK`` rows), so every elementwise kernel and matrix product treats
-    each row as in a full run. Off the verified CPU, or when most rows changed, it recomputes all."""
+    """``out`` [n] with the rows where ``changed`` [n] holds recomputed by ``compute(rows)`` (an index
+    tensor; all of them, ``arange(n)``, computes ``out`` afresh). Bit-identical to the fresh result when
+    every other row of ``out`` is still current: the rows go in `RowCache`'s layout (as many rows modulo
+    ``BLOCK`` as ``out``, ending with its last ``BLOCK`` rows), so every elementwise kernel and matrix
+    product treats each row as in a full run. Off the verified CPU, or when most rows changed, it
+    recomputes all."""
     n, block = len(out), RowCache.BLOCK
+    everything = torch.arange(n, device=out.device)
     if not _exact_layout(out) or n <= 4 * block:
-        return compute(None)
+        return compute(everything)
     if not bool(changed.any()):
         return out
     rows = changed[:n - block].nonzero().squeeze(1)
     if len(rows) > n // 2:
-        return compute(None)
+        return compute(everything)
     pad = rows.new_full(((n - len(rows) - block) % block,), n - block)
-    fresh = compute(torch.cat([rows, pad, torch.arange(n - block, n, device=out.device)]))
+    fresh = compute(torch.cat([rows, pad, everything[n - block:]]))
     out = out.clone()
     out[rows] = fresh[:len(rows)]
     out[n - block:] = fresh[-block:]
@@ -189,18 +191,21 @@ class _Terms:
         memo: dict = {}  # shared: the terms at a candidate and its options' scores reuse one aggregation
         self.option_rows, self.node_rows = RowCache(memo), RowCache(memo)
         self.y, self.values = y, option_values(batch, y)
-        self.nodes = verifier.node_terms(batch, y, self.node_rows)
-        self.options = verifier.option_terms(batch, y, batch.cand_dst, self.values, self.option_rows)
+        self.nodes = self._node_terms(torch.arange(batch.num_nodes, device=y.device))
+        self.options = self._option_terms(torch.arange(len(batch.cand_dst), device=y.device))
+
+    def _node_terms(self, rows: torch.Tensor) -> torch.Tensor:
+        return self.verifier.option_terms(self.batch, self.y, rows, self.y[rows], self.node_rows)
+
+    def _option_terms(self, rows: torch.Tensor) -> torch.Tensor:
+        return self.verifier.option_terms(self.batch, self.y, self.batch.cand_dst[rows], self.values[rows],
+                                          self.option_rows)
 
     def update(self, y: torch.Tensor, move: torch.Tensor) -> None:
         """Move to ``y``, which differs from the current candidate where ``move`` [N] holds."""
-        b, v = self.batch, self.verifier
-        self.y, self.values, hit = y, option_values(b, y), _affected(b, move)
-        self.nodes = refresh_rows(self.nodes, hit, lambda r: v.node_terms(b, y, self.node_rows) if r is None
-                                  else v.option_terms(b, y, r, y[r], self.node_rows))
-        self.options = refresh_rows(self.options, hit[b.cand_dst], lambda r: v.option_terms(
-            b, y, b.cand_dst, self.values, self.option_rows) if r is None
-            else v.option_terms(b, y, b.cand_dst[r], self.values[r], self.option_rows))
+        self.y, self.values, hit = y, option_values(self.batch, y), _affected(self.batch, move)
+        self.nodes = refresh_rows(self.nodes, hit, self._node_terms)
+        self.options = refresh_rows(self.options, hit[self.batch.cand_dst], self._option_terms)
 
     def best(self, margins: Margins):
         return _choose(self.batch, self.y, self.values, self.options, margins)
