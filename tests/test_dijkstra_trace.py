@@ -7,7 +7,7 @@ import torch
 from lib.graphs import Graph
 from lib.metrics import Prediction, evaluate_predictions
 from lib.oracle import dijkstra, dijkstra_trace
-from lib.samplers import Split, sample_split
+from lib.samplers import SPLITS, Split, sample_split
 from lib.sequence.dijkstra_trace import (BOS, EOS, SEP, DijkstraTraceTask, TraceCoding, decode, encode,
                                       quantisation_ceiling, true_answer)
 
@@ -212,3 +212,19 @@ def test_trace_conclusion_gates_on_learning_then_pairs_by_seed():
         sequence_models.SequenceConfig(trace_long_steps=4000).trace_configs()
     configs = sequence_models.PROFILES["full"].trace_configs()
     assert len({c.key for c in configs}) == len(configs)  # no two arms share a cache key
+
+
+def test_notebook_07_trains_on_the_shrunk_graphs_and_tests_first_in_distribution():
+    from lib.experiments import trace_study
+
+    for name, cfg in trace_study.PROFILES.items():
+        configs = trace_study.training_configs(cfg)
+        trained = {n for c in configs for n in SPLITS[c.task_args["train_split"]].sizes}
+        assert trained == {4, 5, 6}, name
+        assert SPLITS[configs[0].task_args["val_split"]].sizes == (6,)
+        home, *away = cfg.trace_splits
+        assert SPLITS[home].sizes[0] in trained and all(SPLITS[s].sizes[0] > max(trained) for s in away), name
+        assert cfg.tasks == ("trace",) and len({c.key for c in configs}) == len(configs)
+    sizes = {g.num_nodes for g in sample_split("trace_train_6", 60)}
+    assert sizes == {4, 5, 6}
+    assert [g.num_nodes for g in sample_split("trace_test_6", 3)] == [6] * 3

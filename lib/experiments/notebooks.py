@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from . import (PROFILE_NAMES, baselines, code_execution_decided, config_for, decisive_search, energy_landscapes, looped_iterations,
-               recurrent_extrapolation, regularization, search_at_test_time, sequence_models, task_distribution)
+               recurrent_extrapolation, regularization, search_at_test_time, sequence_models, task_distribution, trace_study)
 
 #: Notebook stem -> the experiment modules whose configs it builds (in order).
 NOTEBOOK_EXPERIMENTS: dict[str, tuple[ModuleType, ...]] = {
@@ -21,7 +21,7 @@ NOTEBOOK_EXPERIMENTS: dict[str, tuple[ModuleType, ...]] = {
     "04_energy_landscapes": (energy_landscapes,),
     "05_search_at_test_time": (decisive_search,),
     "06_distilled_energy_search": (search_at_test_time,),
-    "07_dijkstra_as_a_trace": (sequence_models,),
+    "07_dijkstra_as_a_trace": (trace_study,),
     "08_looped_iterations": (looped_iterations,),
     "09_code_execution_decided": (code_execution_decided,),
 }
@@ -29,7 +29,6 @@ NOTEBOOK_EXPERIMENTS: dict[str, tuple[ModuleType, ...]] = {
 #: Config fields a notebook sets on top of a module's profile (the notebook passes the same ones).
 NOTEBOOK_OVERRIDES: dict[str, dict[ModuleType, dict]] = {
     "02_feedback_transformer": {sequence_models: {"tasks": ("code",)}},
-    "07_dijkstra_as_a_trace": {sequence_models: {"tasks": ("trace",)}},
 }
 
 #: Notebooks the full report leaves out to stay within its 90-minute cold budget on 2 cores:

@@ -2,8 +2,8 @@
 
 Two tasks, the same two models (same width; 4 feedback layers against 8 standard layers, as in
 the paper): the paper's code-execution task at reduced scale (a sanity check of the
-reproduction), and Dijkstra written as a trace (notebook 07: trained at n <= 8, tested at n = 8, 12
-and 16), where a third arm trains the Transformer for longer.
+reproduction), and Dijkstra written as a trace (notebook 07, `lib.experiments.trace_study.PROFILES`: trained
+at n <= 6, tested at n = 6, 8, 12 and 16), where a third arm trains the Transformer for longer.
 Every run goes through the run cache; tables report the mean over seeds ± its 95% t interval.
 """
 
