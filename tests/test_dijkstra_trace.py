@@ -1,5 +1,7 @@
 """Dijkstra as a sequence: encoding, relabelling, decoding and the trace metrics."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -178,7 +180,7 @@ def test_small_trace_splits_and_the_validation_split():
     assert DijkstraTraceTask().eval_items("val", 1)[0].num_nodes == 16  # the default keeps CLRS's val split
 
 
-def test_trace_conclusion_gates_on_learning_then_pairs_by_seed():
+def test_trace_conclusion_gates_on_learning_then_pairs_arms_trained_as_long():
     import pandas as pd
 
     from lib.experiments import sequence_models, trace_study
@@ -186,28 +188,33 @@ def test_trace_conclusion_gates_on_learning_then_pairs_by_seed():
 
     cfg = sequence_models.SequenceConfig(eval_graphs=8, trace_splits=("trace_test_8", "trace_test_12"))
 
-    def results(home_t, away_ft, home_ft=0.99):
-        rows = [{"model": m, "seed": s, "split": split, "pointer_accuracy": acc + 0.001 * s}
-                for s in range(3) for m, (h, a) in ((FEEDBACK, (home_ft, away_ft)), (TRANSFORMER, (home_t, 0.5)))
+    def results(home_t, away_ft, home_ft=0.99, seeds=3, suffix=""):
+        rows = [{"model": m + suffix, "seed": s, "split": split, "pointer_accuracy": acc + 0.001 * s}
+                for s in range(seeds) for m, (h, a) in ((FEEDBACK, (home_ft, away_ft)), (TRANSFORMER, (home_t, 0.5)))
                 for split, acc in (("trace_test_8", h), ("trace_test_12", a))]
         return pd.DataFrame(rows)
 
     floor, ceiling = sequence_models.trace_bounds("trace_test_8", cfg)
     assert 0 <= floor < ceiling <= 1
+    assert trace_study.matched_arms(cfg) == {4000: (FEEDBACK, TRANSFORMER),
+                                             16000: (f"{FEEDBACK}, 16000 steps", f"{TRANSFORMER}, 16000 steps")}
     text = trace_study.conclusion(results(0.6, 0.9), cfg)
     assert "Inconclusive: Transformer (8 layers) stays below 95%" in text and "+40.0" in text
-    assert "significant against every Transformer arm that learned (+40.0 points over Transformer (8 layers))" in \
-        trace_study.conclusion(results(0.98, 0.9), cfg)
-    assert "No significant" in trace_study.conclusion(results(0.98, 0.5), cfg)
+    assert "Feedback Transformer (4 layers) does clear the bar" in text
+    text = trace_study.conclusion(results(0.98, 0.9), cfg)
+    assert "helps out of distribution here (both models learned in 4000 steps): +40.0 points over Transformer" in text
+    assert "3 seeds: the rules ask 5" in text
+    assert "5 seeds" not in trace_study.conclusion(results(0.98, 0.9, seeds=5), cfg)
+    assert "No significant out-of-distribution difference" in trace_study.conclusion(results(0.98, 0.5), cfg)
+    assert "does worse out of distribution here" in trace_study.conclusion(results(0.98, 0.3), cfg)
     assert "under two seeds" in trace_study.conclusion(results(0.98, 0.9).query("seed == 0"), cfg)
-    longer = results(0.97, 0.9).query("model == @TRANSFORMER").assign(model="Transformer (8 layers), 16000 steps")
-    text = trace_study.conclusion(pd.concat([results(0.6, 0.9, home_ft=0.7), longer]), cfg)
-    assert "Transformer (8 layers), 16000 steps does clear the bar" in text and text.count("paired p") == 2
-    text = trace_study.conclusion(pd.concat([results(0.6, 0.9), longer]), cfg)  # decided against the arm that learned
-    assert "(+40.0 points over Transformer (8 layers), 16000 steps)" in text
-    closer = longer.assign(pointer_accuracy=lambda d: d.pointer_accuracy.where(d.split == "trace_test_8", 0.9))
-    text = trace_study.conclusion(pd.concat([results(0.98, 0.9), closer]), cfg)  # both learned; the longer one keeps up
-    assert "No significant out-of-distribution advantage from feedback memory over Transformer (8 layers), 16000" in text
+    long_t = results(0.97, 0.9, suffix=", 16000 steps").query("model.str.startswith('Transformer')")
+    text = trace_study.conclusion(pd.concat([results(0.6, 0.9, home_ft=0.7), long_t]), cfg)  # no matched pair learned
+    assert "Transformer (8 layers), 16000 steps does clear the bar" in text and text.count("paired p") == 1
+    long_both = results(0.97, 0.9, home_ft=0.96, suffix=", 16000 steps")
+    text = trace_study.conclusion(pd.concat([results(0.6, 0.9, home_ft=0.7), long_both]), cfg)
+    assert text.count("paired p") == 2  # each matched pair's difference, the longer pair decides
+    assert "(both models learned in 16000 steps): +40.0 points over Transformer (8 layers), 16000 steps" in text
     with pytest.raises(ValueError, match="must exceed trace_steps"):
         sequence_models.SequenceConfig(trace_long_steps=4000).trace_configs()
     configs = sequence_models.PROFILES["full"].trace_configs()
@@ -225,6 +232,11 @@ def test_notebook_07_trains_on_the_shrunk_graphs_and_tests_first_in_distribution
         home, *away = cfg.trace_splits
         assert SPLITS[home].sizes[0] in trained and all(SPLITS[s].sizes[0] > max(trained) for s in away), name
         assert cfg.tasks == ("trace",) and len({c.key for c in configs}) == len(configs)
+        long = {c.model for c in configs if c.steps == cfg.trace_long_steps}
+        assert long == {"feedback_transformer", "decoder_transformer"}, name  # both models also trained longer
+    assert len(trace_study.PROFILES["full"].seeds) >= 5  # the rules ask 5 seeds for a claim about a difference
+    with pytest.raises(ValueError, match="unknown model"):
+        dataclasses.replace(trace_study.PROFILES["full"], trace_long_models=("gpt",)).trace_configs()
     sizes = {g.num_nodes for g in sample_split("trace_train_6", 60)}
     assert sizes == {4, 5, 6}
     assert [g.num_nodes for g in sample_split("trace_test_6", 3)] == [6] * 3

@@ -181,6 +181,9 @@ def test_experiment_smoke_profile_end_to_end(tmp_path, monkeypatch):
     assert S.label(trace[-1]) == "Transformer (8 layers), 6 steps" and "Transformer (8 layers), 6 steps" in ptr.index
     curves = S.learning_curves(trace)
     assert {"model", "seed", "step", "loss", "acc"} <= set(curves) and set(curves.val_metric) == {"trace_token_accuracy"}
+    exact = S.trace_table(results, "exact_match", cfg).iloc[0, 0]  # pooled over seeds, Wilson interval
+    mean, low, high = (float(v) for v in exact.replace("[", "").replace("]", "").replace(",", "").split())
+    assert 0 <= low <= mean <= high <= 100
     floor = [float(v) for v in ptr.loc["no answer: every node points to itself (floor)"]]
     assert all(0 <= v <= 100 for v in floor)
     cost = S.cost_table(code, trace, cfg)
