@@ -18,14 +18,14 @@ import pandas as pd
 import torch
 
 from ..devices import resolve_device
-from ..findings import findings_row
+from ..findings import findings_row, pct_wilson
 from ..metrics import Prediction, evaluate_predictions
 from ..runs import RunCache
 from ..samplers import SPLITS, sample_split
 from ..sequence.dijkstra_trace import TraceCoding, quantisation_ceiling
 from ..sequence.examples import collate
 from ..sequence.train import SeqTrainConfig, SequenceRun
-from ..statistics import mean_ci, wilson
+from ..statistics import mean_ci
 from ..sweep import evaluate_many, run_sweep
 
 MODELS = ("feedback_transformer", "decoder_transformer")
@@ -191,13 +191,6 @@ def _mean_ci(series: pd.Series, scale: float = 100.0) -> str:
     return f"{scale * mean:.1f} ± {scale * half:.1f}"
 
 
-def _pooled_wilson(rates: pd.Series, graphs: int) -> str:
-    """Per-seed rates over ``graphs`` graphs each, pooled: ``mean [low, high]`` (%), 95% Wilson."""
-    k, n = round(rates.sum() * graphs), len(rates) * graphs
-    low, high = wilson(k, n)
-    return f"{100 * k / n:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
-
-
 # -- Dijkstra trace ------------------------------------------------------------------------------
 def trace_results(runs: list[SequenceRun], cfg: SequenceConfig) -> pd.DataFrame:
     """Long table: one row per (model, seed, split) with trace and pointer metrics."""
@@ -218,7 +211,7 @@ def trace_table(results: pd.DataFrame, metric: str = "pointer_accuracy", cfg: Se
     ceiling) and "no answer" (every node points to itself, what a decoder that writes nothing
     useful scores: unreachable nodes are right by convention, a floor)."""
     pooled = cfg is not None and metric == "exact_match"
-    cell = (lambda values: _pooled_wilson(values, cfg.eval_graphs)) if pooled else _mean_ci
+    cell = (lambda rates: pct_wilson(rates, [cfg.eval_graphs] * len(rates))) if pooled else _mean_ci
     table = results.groupby(["model", "split"], sort=False)[metric].apply(cell).unstack("split")
     splits = list(dict.fromkeys(results.split))
     table = table[splits]
