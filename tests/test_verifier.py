@@ -145,6 +145,29 @@ def test_label_warmup_trains_the_local_ranking_alone_first(tmp_path):
     assert preset("verifier_tiny").replace(label_warmup=0.0).key == preset("verifier_tiny").key  # cached runs stay valid
 
 
+@pytest.mark.parametrize("name,args", [("min_plus_verifier", {"hidden": 4}), ("generic_verifier", {"hidden": 8})])
+def test_mining_searches_both_starts_at_once_as_if_apart(name, args):
+    """The mined candidates of a step: both starts searched as one batch (the graphs twice) give the
+    states where each start's own search stops, with the same random start."""
+    import numpy as np
+
+    from lib.search.parallel_moves import COARSE, parallel_descent, start_candidate
+    from lib.verifier.train import _candidates
+
+    set_seed(0)
+    model = build_verifier(name, **args)
+    graphs = sample_split("train_short_paths", 5)
+    batch, cfg = collate(graphs), VerifierTrainConfig(corruptions=0)
+    mined = _candidates(model, batch, graphs, cfg, None, None, np.random.default_rng(0), torch.Generator().manual_seed(3))
+    gen = torch.Generator().manual_seed(3)
+    apart = [parallel_descent(model.eval(), batch, start_candidate(batch, how, gen), None, COARSE).y
+             for how in ("far", "random")]
+    assert len(mined) == 3 and torch.equal(mined[0], truth(batch))
+    for got, want in zip(mined[1:], apart):
+        assert torch.allclose(got, want, rtol=1e-5, atol=1e-6, equal_nan=True)
+        assert torch.equal(torch.isinf(got), torch.isinf(want))
+
+
 def test_training_searches_with_its_configured_margins(monkeypatch, tmp_path):
     """The mining search and validation use ``search_margins`` (coarse by default, as the report's
     verifiers were trained); the default leaves the cache key as it was; an unknown name is an error."""
@@ -161,7 +184,7 @@ def test_training_searches_with_its_configured_margins(monkeypatch, tmp_path):
         seen.clear()
         cfg = preset("verifier_tiny").replace(steps=2, eval_every=2, search_margins=name)
         train_any(cfg, RunCache(tmp_path), device="cpu", progress=False)
-        assert len(seen) >= 3 and all(m == margins for m in seen)  # 2 mining starts, 1 validation
+        assert len(seen) >= 3 and all(m == margins for m in seen)  # 2 mining searches (both starts), 1 validation
     assert preset("verifier_tiny").replace(search_margins="coarse").key == preset("verifier_tiny").key
     with pytest.raises(ValueError, match="search_margins"):
         preset("verifier_tiny").replace(search_margins="exact")

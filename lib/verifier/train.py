@@ -149,7 +149,8 @@ def _train_verifier(cfg: VerifierTrainConfig, cache: RunCache, dev: torch.device
         batch = collate([data[i] for i in idx]).to(dev)
         set_learning_rate(opt, warmup_cosine(step, cfg.steps, cfg.lr))
         if step >= cfg.label_warmup * cfg.steps:
-            loss, wrong = label_loss(model, batch, _candidates(model, batch, cfg, idx, proposals, rng, gen))
+            graphs = [data[i] for i in idx]
+            loss, wrong = label_loss(model, batch, _candidates(model, batch, graphs, cfg, idx, proposals, rng, gen))
             loss = loss + local_choice_loss(model, batch)
             wrong_seen.append(wrong)
         else:  # the warm-up: the local ranking of the correct output alone, no candidates mined
@@ -168,16 +169,19 @@ def _train_verifier(cfg: VerifierTrainConfig, cache: RunCache, dev: torch.device
     return VerifierRun.load(cache.commit(cfg, metrics, state))
 
 
-def _candidates(model, batch, cfg: VerifierTrainConfig, idx, proposals, rng, gen) -> list[torch.Tensor]:
+def _candidates(model, batch, graphs, cfg: VerifierTrainConfig, idx, proposals, rng, gen) -> list[torch.Tensor]:
     """The labelled candidates of one step: the truth first, its corruptions, the generator's outputs,
-    and the states where the search under the current verifier stops from the far and a random start."""
+    and the states where the search under the current verifier stops from the far and a random start.
+    Both searches run as one, on the batch's ``graphs`` twice (each graph keeps its own rounds and
+    cap): one round of Python per round of the slower start, not one per round of each."""
     cands = [truth(batch)] + [corrupt(batch, truth(batch), rng) for _ in range(cfg.corruptions)]
+    dev = batch.weights.device
     if proposals is not None:
-        cands.append(torch.cat([proposals[i] for i in idx]).to(batch.weights.device))
+        cands.append(torch.cat([proposals[i] for i in idx]).to(dev))
     model.eval()
-    for how in ("far", "random"):
-        y0 = start_candidate(batch, how, gen).to(batch.weights.device)
-        cands.append(parallel_descent(model, batch, y0, cfg.mine_cap or None, MARGINS[cfg.search_margins]).y)
+    y0 = torch.cat([start_candidate(batch, how, gen).to(dev) for how in ("far", "random")])
+    y = parallel_descent(model, collate(graphs * 2).to(dev), y0, cfg.mine_cap or None, MARGINS[cfg.search_margins]).y
+    cands += list(y.split(batch.num_nodes))
     model.train()
     return cands
 
