@@ -218,12 +218,13 @@ def test_the_parent_moves_ablation_runs_descent_on_the_same_graphs_and_is_cached
 
     cfg, runs, df, root = study
     table = da.table(runs, cfg, df, RunCache(root))
-    assert list(table.index) == [s for s in da.SPLITS if s in cfg.splits]
-    far = df[(df.route == "verifier_far") & (df.prior == da.PRIOR) & df.split.isin(table.index)]
-    assert (table.graphs == far.groupby("split").graphs.sum().loc[table.index]).all()  # the same graphs
+    splits = [s for s in da.SPLITS if s in cfg.splits]
+    assert list(table.index) == [(s, p) for s in splits for p in ds.PRIORS]  # both priors' verifiers
+    far = df[(df.route == "verifier_far") & df.split.isin(splits)].groupby(["split", "prior"]).graphs.sum()
+    assert (table.graphs == far.loc[table.index]).all()  # the same graphs as each prior's search
     assert {da.LABEL, ds.ROUTE_LABELS["verifier_far"], ds.ROUTE_LABELS["verifier_random"]} <= set(table.columns)
     assert all("[" in v for v in table[da.LABEL]) and (table.filter(like="energy") >= 0).all().all()
-    assert (table[dt.BASELINE] == [round(dt.shortcut_exact(df, s), 1) for s in table.index]).all()
+    assert (table[dt.BASELINE] == [round(dt.shortcut_exact(df, s), 1) for s, _ in table.index]).all()
     monkeypatch.setattr(da, "_descend", lambda *a: pytest.fail("recomputed a cached descent"))
     pd.testing.assert_frame_equal(da.table(runs, cfg, df, RunCache(root)), table)
 

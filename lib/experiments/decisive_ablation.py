@@ -1,4 +1,4 @@
-"""The parent moves ablated (notebook 05): the aligned learned verifier searched without them, by
+"""The parent moves ablated (notebook 05): each prior's learned verifier searched without them, by
 backtracking gradient descent on the candidate distances (`lib.search.continuous`), from the random
 start, for n steps; pointers are read out as the search's are (each node's best option under the
 verifier). Beside it, the same verifier with parent moves from the same start and from the far
@@ -19,11 +19,10 @@ from ..samplers import sample_split
 from ..search.continuous import gradient_descent
 from ..search.parallel_moves import best_options, start_candidate
 from ..verifier.candidates import truth
-from .decisive_search import ROUTE_LABELS, DecisiveConfig, cached_cells, num_graphs
+from .decisive_search import PRIORS, ROUTE_LABELS, DecisiveConfig, cached_cells, num_graphs
 from .decisive_tables import BASELINE, _interval, shortcut_exact
 
 SPLITS = ("test_16", "test_64", "maze_dfs_side8")  # the 2 x 2 table's split, training size, a deep family
-PRIOR = "aligned"  # the headline's verifier
 LR = 0.05  # first step size; backtracking then adapts it per graph (not tuned)
 LABEL = "learned verifier + gradient descent (no parent moves), random start"
 
@@ -53,29 +52,31 @@ def _cell(split: str, n: int, run, seed: int, key: str, root: str) -> None:
 
 
 def table(runs: dict, cfg: DecisiveConfig, dec: pd.DataFrame, cache: RunCache | None = None) -> pd.DataFrame:
-    """Per split: exact match (%, seeds pooled, 95% Wilson interval) with and without parent moves,
-    on the same graphs, and the mean energies where descent stops and at the truth."""
+    """Per split and prior: exact match (%, seeds pooled, 95% Wilson interval) with and without parent
+    moves, on the same graphs (the prior's graph count on that split), and the mean energies where
+    descent stops and at the truth."""
     cache = cache or RunCache()
     splits = [s for s in SPLITS if s in cfg.splits] or list(cfg.splits[:1])
-    cells = [(s, num_graphs(s, cfg), runs["verifier", PRIOR, seed], seed,
-              f"decisive-descent|{s}|{num_graphs(s, cfg)}|{runs['verifier', PRIOR, seed].name}|lr={LR}")
-             for s in splits for seed in cfg.seeds]
+    specs = [(s, prior, num_graphs(s, cfg, prior == "generic"), seed) for s in splits for prior in PRIORS
+             if not (prior == "generic" and s in cfg.generic_skip) for seed in cfg.seeds]
+    cells = [(s, n, runs["verifier", prior, seed], seed,
+              f"decisive-descent|{s}|{n}|{runs['verifier', prior, seed].name}|lr={LR}") for s, prior, n, seed in specs]
     done = cached_cells(_cell, cells, [c[4] for c in cells], cache, cfg.workers,
                         "decisive experiment: search without parent moves")
     rows = []
-    for split in splits:
-        results = [r for c, r in zip(cells, done) if c[0] == split]
-        graphs = num_graphs(split, cfg) * len(results)
-        row = {"split": split, "graphs": graphs}
+    for split, prior in dict.fromkeys((s, prior) for s, prior, _, _ in specs):
+        results = [r for spec, r in zip(specs, done) if spec[:2] == (split, prior)]
+        graphs = sum(spec[2] for spec in specs if spec[:2] == (split, prior))
+        row = {"split": split, "prior": prior, "graphs": graphs}
         for route in ("verifier_far", "verifier_random"):
-            d = dec[(dec.split == split) & (dec.route == route) & (dec.prior == PRIOR)]
+            d = dec[(dec.split == split) & (dec.route == route) & (dec.prior == prior)]
             row[ROUTE_LABELS[route]] = _interval(int(d.exact.sum()), int(d.graphs.sum())) if len(d) else "—"
         row[LABEL] = _interval(sum(r["exact"] for r in results), graphs)
         row[BASELINE] = round(shortcut_exact(dec, split), 1)
         row["energy where descent stops"] = float(np.mean([r["energy_stop"] for r in results]))
         row["energy of the truth"] = float(np.mean([r["energy_truth"] for r in results]))
         rows.append(row)
-    return pd.DataFrame(rows).set_index("split")
+    return pd.DataFrame(rows).set_index(["split", "prior"])
 
 
 __all__ = ["LABEL", "LR", "SPLITS", "table"]
