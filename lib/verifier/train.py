@@ -146,10 +146,10 @@ def _train_verifier(cfg: VerifierTrainConfig, cache: RunCache, dev: torch.device
     bar = training_bar(cfg.steps, cfg.label or cfg.model, progress)
     for step in bar:
         idx = rng.choice(len(data), cfg.batch_size, replace=False)
-        batch = collate([data[i] for i in idx]).to(dev)
+        graphs = [data[i] for i in idx]
+        batch = collate(graphs).to(dev)
         set_learning_rate(opt, warmup_cosine(step, cfg.steps, cfg.lr))
         if step >= cfg.label_warmup * cfg.steps:
-            graphs = [data[i] for i in idx]
             loss, wrong = label_loss(model, batch, _candidates(model, batch, graphs, cfg, idx, proposals, rng, gen))
             loss = loss + local_choice_loss(model, batch)
             wrong_seen.append(wrong)
