@@ -373,3 +373,12 @@ def test_the_intervention_sets_only_the_nearest_channel_to_its_scaling_and_is_ca
     de._intervention_cell("test_16", 2, run, "edge-test", str(root))
     result = RunCache(root).cached_result("edge-test", lambda: pytest.fail("not cached"))
     assert result["graphs"] == 2 and 0 <= result["exact"] <= 2
+
+
+def test_dijkstra_wall_time_is_measured_once_then_read_from_the_run_cache(tmp_path, monkeypatch):
+    """The figure's Dijkstra line stays the same on a cached rerun, as the routes' wall times do."""
+    cache = RunCache(tmp_path)
+    first = ds.dijkstra_seconds("test_16", 3, cache)
+    assert first > 0
+    monkeypatch.setattr(ds, "dijkstra", lambda g: pytest.fail("timed Dijkstra again"))
+    assert ds.dijkstra_seconds("test_16", 3, cache) == first
