@@ -30,12 +30,12 @@ PRESETS: dict[str, TrainConfig | EnergyTrainConfig] = {
     "gnn_sum": _BASE.replace(model="gnn", model_args={"aggregation": "sum", "layers": 6}, label="gnn_sum"),
     "gnn_max": _BASE.replace(model="gnn", model_args={"aggregation": "max", "layers": 6}, label="gnn_max"),
     "gnn_min": _BASE.replace(model="gnn", model_args={"aggregation": "min", "layers": 6}, label="gnn_min"),
-    # -- test-time compute (notebook 02): weight-tied, recall, progressive loss ---------------
+    # -- test-time compute (notebook 08): weight-tied, recall, progressive loss ---------------
     "looped_gnn": _BASE.replace(model="looped_gnn", model_args={"aggregation": "max", "iterations": 8},
                                 label="looped_gnn"),
     "looped_transformer": _BASE.replace(model="looped_transformer", model_args={"iterations": 8},
                                         label="looped_transformer"),
-    # -- recurrence in the long-path regime (notebook 02): train on short paths, own data per seed --
+    # -- recurrence in the long-path regime (notebook 03): train on short paths, own data per seed --
     "recurrent": _SHORT_PATHS.replace(model="min_plus_gnn", label="recurrent"),
     "recurrent_min": _SHORT_PATHS.replace(model="recurrent_gnn", model_args={"aggregation": "min", "drift_weight": 1.0},
                                           label="recurrent_min"),

@@ -35,3 +35,16 @@ def test_tied_and_untied_models_share_one_flops_axis_with_dijkstra_beside(one_th
         assert (tied.parameters == runs["tied"][0].metrics["parameters"]).all()
         dijkstra = d[d.config.str.startswith("Dijkstra")]
         assert len(dijkstra) == 1 and 0 < dijkstra.flops.iloc[0] < tied.flops.min()
+
+
+def test_tied_curves_read_one_loop_per_split_with_the_numbers_of_each_count_run_apart(tmp_path, one_thread):
+    from lib.runs import RunCache
+
+    cfg = regularization.PROFILES["smoke"]
+    tied = regularization.configurations(cfg)["tied"]
+    curves = regularization.iteration_curves({"tied": [train(tied, RunCache(tmp_path / "a"), progress=False)]}, cfg)
+    assert len(curves) == len(cfg.iterations) * (1 + len(cfg.ood_splits))
+    apart = train(tied, RunCache(tmp_path / "b"), progress=False)  # the same weights, no cached evaluations
+    for row in curves.itertuples():
+        m = apart.evaluate(row.split, cfg.eval_graphs, device=cfg.device, iterations=row.iterations)
+        assert (row.pointer_accuracy, row.exact_match) == (m["pointer_accuracy"], m["exact_match"])

@@ -1,4 +1,4 @@
-"""Notebook 02, graph half: weight-tied looped models with recall and the progressive loss.
+"""Notebook 08 (`PROFILE=long`): weight-tied looped models with recall and the progressive loss.
 Does raising the number of iterations at test time help, where, and at what cost?"""
 
 from __future__ import annotations

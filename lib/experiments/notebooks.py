@@ -16,8 +16,8 @@ from . import (PROFILE_NAMES, baselines, code_execution_decided, config_for, dec
 NOTEBOOK_EXPERIMENTS: dict[str, tuple[ModuleType, ...]] = {
     "00_the_task": (task_distribution,),
     "01_baselines": (baselines,),
-    "02_feedback_transformer": (sequence_models, recurrent_extrapolation),
-    "03_regularization": (regularization,),
+    "02_feedback_transformer": (sequence_models,),
+    "03_regularization": (recurrent_extrapolation, regularization),
     "04_energy_landscapes": (energy_landscapes,),
     "05_search_at_test_time": (decisive_search,),
     "06_distilled_energy_search": (search_at_test_time,),

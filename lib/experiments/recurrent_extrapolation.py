@@ -1,4 +1,4 @@
-"""Notebook 02, long-path regime: does a recurrent model keep improving, or at least hold, when
+"""Notebook 03, part 1, the long-path regime: does a recurrent model keep improving, or at least hold, when
 it runs longer than it was trained to, on graphs whose paths are longer than any it saw?
 
 Three recurrent variants train on short paths (sparse ER, depth-first mazes and grids at

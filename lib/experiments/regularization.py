@@ -1,6 +1,7 @@
-"""Notebook 03: is test-time recurrence a fancy regularizer? Asked in the long-path regime of
-notebook 02, where iterations matter: every model trains on short paths (sparse ER, depth-first
-mazes and grids at n <= 16, each seed its own graphs) and is tested where hop depth grows.
+"""Notebook 03, part 2: is test-time recurrence a fancy regularizer? Asked in the long-path regime
+of part 1 (`recurrent_extrapolation`), where iterations matter: every model trains on short paths
+(sparse ER, depth-first mazes and grids at n <= 16, each seed its own graphs) and is tested where
+hop depth grows.
 
 Controlled comparisons: weight-tied recurrence against untied depth at matched compute (6 rounds)
 and at matched parameters (1 untied round), each with and without explicit regularizers, and the
@@ -202,14 +203,15 @@ def iteration_curves(runs: dict[str, list], cfg: RegularizationConfig) -> pd.Dat
     rows, requests = [], []
     for name in ("tied", "tied+progressive"):
         for run in runs.get(name, []):
-            for split in (ID_SPLIT, *cfg.ood_splits):
-                for k in cfg.iterations:
-                    requests.append((run, (split, cfg.eval_graphs), {"device": cfg.device, "iterations": k}))
-                    rows.append({"model": name, "seed": run.config.seed, "split": split, "iterations": k,
-                                 "looped": True, "trained_iterations": 6})
-    for row, m in zip(rows, evaluate_many(requests, cfg.workers, "regularization: iteration curves")):
-        row.update(pointer_accuracy=m["pointer_accuracy"], exact_match=m["exact_match"])
-    return pd.DataFrame(rows)
+            for split in (ID_SPLIT, *cfg.ood_splits):  # one run of the loop per split, read out at each count
+                requests.append((run, (split, cfg.eval_graphs, sorted(cfg.iterations)), {"device": cfg.device}))
+                rows.append([{"model": name, "seed": run.config.seed, "split": split, "iterations": k,
+                              "looped": True, "trained_iterations": 6} for k in sorted(cfg.iterations)])
+    results = evaluate_many(requests, cfg.workers, "regularization: iteration curves", method="evaluate_along")
+    for row_set, metrics in zip(rows, results):
+        for row, m in zip(row_set, metrics):
+            row.update(pointer_accuracy=m["pointer_accuracy"], exact_match=m["exact_match"])
+    return pd.DataFrame([row for row_set in rows for row in row_set])
 
 
 def compute_matched(results: pd.DataFrame, iters: pd.DataFrame, runs: dict[str, list], cfg: RegularizationConfig,

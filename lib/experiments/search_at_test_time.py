@@ -36,7 +36,7 @@ from .energy_verifiers import _auc, paired_win_rate, verifier_scores
 @dataclass(frozen=True)
 class SearchStudyConfig:
     energy: str = "energy_residual"  # preset of the learned verifier (trained in notebook 04)
-    generator: str = "looped_gnn"  # preset of the generator (trained in notebook 02)
+    generator: str = "looped_gnn"  # preset of the generator (notebook 08 trains it too)
     seeds: tuple[int, ...] = (0, 1, 2)  # seeds of both
     steps_budgets: tuple[int, ...] = (0, 10, 40, 160)  # continuous search steps
     samples: tuple[int, ...] = (1, 2, 4, 8, 16)  # best-of-N sample counts

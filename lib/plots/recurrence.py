@@ -1,4 +1,4 @@
-"""Recurrence in the long-path regime (notebook 02): iterations used against hop depth, and
+"""Recurrence in the long-path regime (notebook 03, part 1): iterations used against hop depth, and
 the measured drift of the recurrent state."""
 
 from __future__ import annotations
