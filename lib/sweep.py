@@ -152,5 +152,20 @@ def evaluate_many(requests: Sequence[tuple], workers: int | None = None, desc: s
     return cached_map(_call_method, [(run, method, args, kwargs) for run, args, kwargs in requests], workers, desc)
 
 
+def evaluate_curves(curves: Sequence[tuple], workers: int | None = None, desc: str = "iteration curves",
+                    device: str = "auto") -> list[dict]:
+    """Accuracy against test-time iterations: each ``(run, split, num_graphs, rows)``, where every row
+    names an ``"iterations"`` count (ascending), is one run of the looped model's loop read out at
+    each count (`Run.evaluate_along`); returns the rows, in order, with ``pointer_accuracy``,
+    ``exact_match`` and ``graphs`` added."""
+    requests = [(run, (split, num, [r["iterations"] for r in rows]), {"device": device})
+                for run, split, num, rows in curves]
+    out = []
+    for (_, _, _, rows), metrics in zip(curves, evaluate_many(requests, workers, desc, method="evaluate_along")):
+        out += [{**row, "pointer_accuracy": m["pointer_accuracy"], "exact_match": m["exact_match"],
+                 "graphs": m["num_graphs"]} for row, m in zip(rows, metrics)]
+    return out
+
+
 def _call_method(obj, method: str, args: tuple, kwargs: dict):
     return getattr(obj, method)(*args, **kwargs)

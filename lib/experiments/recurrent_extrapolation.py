@@ -27,7 +27,7 @@ from ..runs import RunCache, evaluation_key
 from ..samplers import SPLITS, sample_split
 from ..solvers import SHORTCUTS, evaluate_solver, get_solver
 from ..statistics import wilson
-from ..sweep import evaluate_many, run_sweep
+from ..sweep import evaluate_curves, evaluate_many, run_sweep
 
 
 @dataclass(frozen=True)
@@ -87,18 +87,11 @@ def hop_depth_of(split: str) -> float:
 
 def iteration_curves(runs: list, cfg: RecurrentStudyConfig) -> pd.DataFrame:
     """(variant, seed, split, multiple) -> pointer accuracy and exact match at that many iterations."""
-    rows, requests = [], []
-    for run in runs:
-        t = trained_iterations(run)
-        for split in cfg.curve_splits:  # one run of the loop per split, read out at each multiple
-            requests.append((run, (split, cfg.curve_graphs, [k * t for k in cfg.multiples]), {"device": cfg.device}))
-            rows.append([{"model": run.config.label, "seed": run.config.seed, "split": split, "iterations": k * t,
-                          "multiple": k, "looped": True, "trained_iterations": t} for k in cfg.multiples])
-    results = evaluate_many(requests, cfg.workers, "recurrent models: iteration curves", method="evaluate_along")
-    for row_set, metrics in zip(rows, results):
-        for row, m in zip(row_set, metrics):
-            row.update(pointer_accuracy=m["pointer_accuracy"], exact_match=m["exact_match"], graphs=m["num_graphs"])
-    return pd.DataFrame([row for row_set in rows for row in row_set])
+    curves = [(run, split, cfg.curve_graphs, [{"model": run.config.label, "seed": run.config.seed, "split": split,
+                                               "iterations": k * t, "multiple": k, "looped": True,
+                                               "trained_iterations": t} for k in cfg.multiples])
+              for run in runs for t in [trained_iterations(run)] for split in cfg.curve_splits]
+    return pd.DataFrame(evaluate_curves(curves, cfg.workers, "recurrent models: iteration curves", cfg.device))
 
 
 def holds_table(curves: pd.DataFrame) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from ..models.train import TrainConfig
 from ..runs import evaluation_key
 from ..samplers import sample_split
 from ..solvers import shortcut_metrics
-from ..sweep import cached_map, evaluate_many, run_sweep
+from ..sweep import cached_map, evaluate_curves, run_sweep
 
 #: The two architectures under test (matched compute: 6 rounds each) and the shallow control.
 ARCHITECTURES = {
@@ -200,18 +200,11 @@ def regularizer_curves(results: pd.DataFrame) -> pd.DataFrame:
 def iteration_curves(runs: dict[str, list], cfg: RegularizationConfig) -> pd.DataFrame:
     """Accuracy against test-time iterations for the tied configurations (no regularizer), in
     distribution and on each OOD split, where paths are longer than any seen in training."""
-    rows, requests = [], []
-    for name in ("tied", "tied+progressive"):
-        for run in runs.get(name, []):
-            for split in (ID_SPLIT, *cfg.ood_splits):  # one run of the loop per split, read out at each count
-                requests.append((run, (split, cfg.eval_graphs, sorted(cfg.iterations)), {"device": cfg.device}))
-                rows.append([{"model": name, "seed": run.config.seed, "split": split, "iterations": k,
-                              "looped": True, "trained_iterations": 6} for k in sorted(cfg.iterations)])
-    results = evaluate_many(requests, cfg.workers, "regularization: iteration curves", method="evaluate_along")
-    for row_set, metrics in zip(rows, results):
-        for row, m in zip(row_set, metrics):
-            row.update(pointer_accuracy=m["pointer_accuracy"], exact_match=m["exact_match"])
-    return pd.DataFrame([row for row_set in rows for row in row_set])
+    curves = [(run, split, cfg.eval_graphs, [{"model": name, "seed": run.config.seed, "split": split, "iterations": k,
+                                              "looped": True, "trained_iterations": 6} for k in sorted(cfg.iterations)])
+              for name in ("tied", "tied+progressive") for run in runs.get(name, [])
+              for split in (ID_SPLIT, *cfg.ood_splits)]
+    return pd.DataFrame(evaluate_curves(curves, cfg.workers, "regularization: iteration curves", cfg.device))
 
 
 def compute_matched(results: pd.DataFrame, iters: pd.DataFrame, runs: dict[str, list], cfg: RegularizationConfig,
