@@ -6,6 +6,7 @@ fixed seed (`SPLITS`), independent of any training seed, so test sets never move
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -259,6 +260,8 @@ def sample_split(split: str | Split, num_graphs: int, seed_offset: int = 0, with
 
     The same (split, num_graphs, seed_offset) always gives the same graphs; a longer
     request extends a shorter one (graph i depends only on the split seed and i's stream).
+    A process draws each request once and hands out the same (immutable) graphs in a new list
+    each time: an evaluation loop over runs draws each of its splits once per worker.
     """
     if isinstance(split, str):
         if split not in SPLITS:
@@ -266,6 +269,11 @@ def sample_split(split: str | Split, num_graphs: int, seed_offset: int = 0, with
         name, split = split, SPLITS[split]
     else:
         name = f"{split.family}{'-'.join(map(str, split.sizes))}"
+    return list(_draw(name, split, num_graphs, seed_offset, with_pi))
+
+
+@functools.lru_cache(maxsize=32)  # more than any loop's splits (01 evaluates 20), so a loop over runs reuses them
+def _draw(name: str, split: Split, num_graphs: int, seed_offset: int, with_pi: bool) -> tuple[Graph, ...]:
     streams = np.random.SeedSequence([split.seed, seed_offset]).spawn(num_graphs)
     graphs = []
     for i, ss in enumerate(streams):
@@ -274,4 +282,4 @@ def sample_split(split: str | Split, num_graphs: int, seed_offset: int = 0, with
         if with_pi:
             g.pi = dijkstra(g)[1]
         graphs.append(g)
-    return graphs
+    return tuple(graphs)

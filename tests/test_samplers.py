@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
+from lib import samplers
 from lib.experiments.task_distribution import reference_comparison
 from lib.samplers import FAMILIES, SPLITS, TRAIN_PROBS, TRAIN_SIZES, Split, er_weight_matrix, sample_er, sample_split
 
@@ -23,6 +24,17 @@ def test_split_sampling_is_deterministic_and_prefix_stable():
     assert all(same(x, y) for x, y in zip(a, c))
     other = sample_split("train", 10, seed_offset=1)
     assert not all(same(x, y) for x, y in zip(c, other))
+
+
+def test_a_repeated_request_is_drawn_once_and_handed_out_in_a_new_list():
+    a = sample_split("test_16", 6)
+    b = sample_split("test_16", 6)
+    assert a is not b and all(x is y for x, y in zip(a, b))  # the same immutable graphs, drawn once
+    a.pop()  # a caller's list is its own
+    assert len(sample_split("test_16", 6)) == 6
+    samplers._draw.cache_clear()
+    fresh = sample_split("test_16", 6)
+    assert all(x is not y and same(x, y) and np.array_equal(x.pi, y.pi) for x, y in zip(b, fresh))
 
 
 def test_every_split_has_its_own_seed():
