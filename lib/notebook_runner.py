@@ -27,7 +27,7 @@ from .experiments.notebooks import check_profile, in_report
 from .findings import PROFILE_ENV, update_readme
 from .paths import NOTEBOOKS, ROOT
 from .progress import PROGRESS_FILE_ENV, ProgressTail
-from .report_plan import compare_with_recorded, plan, print_plan, record_timing, update_readme_timing
+from .report_plan import cache_state, compare_with_recorded, plan, print_plan, record_timing, update_readme_timing
 from .runs import RunCache, atomic_write_json
 
 KERNEL = "dijkstra-lab"
@@ -248,8 +248,7 @@ def run_report(profile: str = "full", notebooks: list[str] | None = None, out_di
     print_plan(rows, profile, cache)
     if dry_run:
         return []
-    cache_state = ("cold" if all(r["cached"] == 0 for r in rows)
-                   else "cached" if all(r["cached"] == r["runs"] for r in rows) else "partly cached")
+    state = cache_state(rows)
     times = []
     for i, p in enumerate(paths, 1):
         print(f"[{i}/{len(paths)}] {p.stem} (profile {profile})", file=sys.stderr, flush=True)
@@ -259,8 +258,8 @@ def run_report(profile: str = "full", notebooks: list[str] | None = None, out_di
         print(f"[{i}/{len(paths)}] {p.stem}: {wall:.1f} s; slowest cells: "
               + ", ".join(f"#{c['cell']} {c['seconds']:.0f} s ({c['code']})" for c in cells[:3]),
               file=sys.stderr, flush=True)
-        if record and profile == "full" and cache_state != "partly cached":  # one at a time: a stopped report
-            record_timing([(p.stem, wall)], cache_state, cells={p.stem: cells})   # keeps what it measured
+        if record and profile == "full" and state != "partly cached":  # one at a time: a stopped report
+            record_timing([(p.stem, wall)], state, cells={p.stem: cells})   # keeps what it measured
     if out_dir is None:
         if update_readme():
             print("README.md: findings table regenerated from results/", file=sys.stderr)
@@ -272,8 +271,8 @@ def run_report(profile: str = "full", notebooks: list[str] | None = None, out_di
     if profile == "full":
         compare_with_recorded(times)
         if record:
-            print(f"wall times recorded in results/report_timing.json ({cache_state} run cache)"
-                  if cache_state != "partly cached" else
+            print(f"wall times recorded in results/report_timing.json ({state} run cache)"
+                  if state != "partly cached" else
                   "wall times not recorded: the run cache was partly filled, which measures neither a cold "
                   "nor a cached report", file=sys.stderr)
     return times

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from .experiments.notebooks import in_report, training_configs
+from .experiments.notebooks import NOTEBOOK_EXPERIMENTS, in_report, training_configs
 from .paths import ROOT
 from .runs import RunCache, atomic_write_json
 
@@ -31,10 +31,23 @@ def _train_seconds_by_label(cache: RunCache) -> dict[str, float]:
     return {k: sum(v) / len(v) for k, v in seen.items()}
 
 
+def _key(config) -> str:
+    return config.key + type(config).__name__
+
+
+def shared_with_earlier(stem: str, profile: str) -> set[str]:
+    """Keys of the runs notebook ``stem`` shares with an earlier notebook of the ``profile`` report,
+    which trains them first (04 reads 01's generators, 05 03's)."""
+    earlier = {_key(c) for s in NOTEBOOK_EXPERIMENTS if s < stem and in_report(s, profile)
+               for c in training_configs(s, profile)}
+    return {_key(c) for c in training_configs(stem, profile)} & earlier
+
+
 def plan(stems: list[str], profile: str, cache: RunCache | None = None) -> list[dict]:
-    """Per notebook: the runs it trains under ``profile``, how many the cache holds, and the
-    estimated training seconds of the missing ones (from cached runs of the same preset; runs of
-    a preset never trained here are counted as unknown)."""
+    """Per notebook: the runs it trains under ``profile``, how many the cache holds (``own_cached``:
+    of those no earlier notebook of the report trains first), and the estimated training seconds of
+    the missing ones (from cached runs of the same preset; runs of a preset never trained here are
+    counted as unknown)."""
     cache = cache or RunCache()
     seconds = _train_seconds_by_label(cache)
     recorded = _recorded_times().get("notebooks", {})
@@ -43,10 +56,21 @@ def plan(stems: list[str], profile: str, cache: RunCache | None = None) -> list[
         configs = training_configs(stem, profile)
         missing = [c for c in configs if not cache.exists(c)]
         known = [seconds[c.label] for c in missing if c.label in seconds]
+        shared = shared_with_earlier(stem, profile)
         rows.append({"notebook": stem, "runs": len(configs), "cached": len(configs) - len(missing),
+                     "shared": sum(_key(c) in shared for c in configs),
+                     "own_cached": sum(_key(c) not in shared and cache.exists(c) for c in configs),
                      "estimate_s": sum(known), "unknown": len(missing) - len(known),
                      "recorded_cold_s": recorded.get(stem) if profile == "full" else None})
     return rows
+
+
+def cache_state(rows: list[dict]) -> str:
+    """"cold" when no notebook finds a run it trains first already cached (runs shared with an
+    earlier notebook may be, as in a whole report), "cached" when every run is, else "partly cached"."""
+    if all(r["own_cached"] == 0 for r in rows):
+        return "cold"
+    return "cached" if all(r["cached"] == r["runs"] for r in rows) else "partly cached"
 
 
 def _duration(s: float | None) -> str:
@@ -67,7 +91,8 @@ def print_plan(rows: list[dict], profile: str, cache: RunCache | None = None, st
             else "nothing to train" if not todo else "no estimate"
         if r["unknown"]:
             est += f"; {r['unknown']} of presets never trained in this cache"
-        print(f"  {r['notebook']}: {r['runs']} runs, {r['cached']} cached, {todo} to train: {est}; "
+        shared = f" ({r['shared']} shared with an earlier notebook)" if r["shared"] else ""
+        print(f"  {r['notebook']}: {r['runs']} runs{shared}, {r['cached']} cached, {todo} to train: {est}; "
               f"recorded cold time {_duration(r['recorded_cold_s'])}", file=stream)
     recorded = _recorded_times()
     if profile == "full" and recorded:
@@ -90,9 +115,9 @@ def compare_with_recorded(times: list[tuple[str, float]], stream=None) -> None:
 
 def record_timing(times: list[tuple[str, float]], cache_state: str, cells: dict[str, list] | None = None) -> Path:
     """Write the notebooks' wall times (with the core count) to ``results/report_timing.json``.
-    ``cache_state`` "cold" (an empty run cache) records them as the cold times, beside ``cells``
-    (notebook -> its slowest cells, to show where the time went); "cached" (every run already in
-    the cache) records them under ``cached_rerun``."""
+    ``cache_state`` "cold" (no run a notebook trains first was cached: `cache_state`) records them as
+    the cold times, beside ``cells`` (notebook -> its slowest cells, to show where the time went);
+    "cached" (every run already in the cache) records them under ``cached_rerun``."""
     if cache_state not in ("cold", "cached"):
         raise ValueError(f"cache_state must be 'cold' or 'cached', not {cache_state!r} (a partly filled cache "
                          "measures neither)")
@@ -141,5 +166,5 @@ def update_readme_timing(readme: Path | None = None) -> bool:
     return new != text
 
 
-__all__ = ["TIMING_FILE", "compare_with_recorded", "plan", "print_plan", "record_timing", "timing_markdown",
-           "update_readme_timing"]
+__all__ = ["TIMING_FILE", "cache_state", "compare_with_recorded", "plan", "print_plan", "record_timing",
+           "shared_with_earlier", "timing_markdown", "update_readme_timing"]

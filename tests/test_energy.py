@@ -147,7 +147,6 @@ def test_hard_negatives_are_the_generators_mistakes_and_the_states_where_search_
 
     from lib.experiments import energy_landscapes as study
     from lib.experiments import energy_verifiers as verifiers
-    from lib.presets import preset
     from lib.sweep import run_sweep
 
     cfg = dataclasses.replace(study.PROFILES["smoke"], methods=("residual",), auc_splits=("test_16",))
@@ -164,7 +163,7 @@ def test_hard_negatives_are_the_generators_mistakes_and_the_states_where_search_
                                           for g, p in zip(graphs, solved)]
     for k, m in zip(cell["budgets"], cell["metrics"]):  # each budget's answer is a search of that length
         assert m == evaluate_predictions(graphs, run.solver("cpu", search_steps=k).solve(graphs))
-    gen = run_sweep([preset(cfg.hard_generator, seed=run.config.seed)], workers=1, progress=False)[0]
+    gen = {r.config.seed: r for r in run_sweep(cfg.generator_configs(), workers=1, progress=False)}[run.config.seed]
     threshold = np.quantile(verifiers.hard_negative_scores(run, gen, "val", cfg.graphs).truth_energy, 0.95)
     row = hard[(hard.seed == run.config.seed) & (hard.negatives == "search stops")].iloc[0]
     bad = stops[stops.proposal_wrong]
@@ -175,6 +174,20 @@ def test_hard_negatives_are_the_generators_mistakes_and_the_states_where_search_
         assert np.isnan(row["false certificates"]) and np.isnan(row.auc)
     table = verifiers.auc_table(hard)
     assert list(table.index) == [("residual", "generator's mistakes"), ("residual", "search stops")]
+
+
+def test_the_hard_negative_generators_are_notebook_01s_own_runs():
+    """04 reads the mistakes of 01's trained runs of its generator (the same cache entries), and
+    lists them in its plan, instead of training a second copy of them."""
+    from lib.experiments import baselines
+    from lib.experiments import energy_landscapes as study
+    from lib.runs import config_hash
+
+    cfg = study.PROFILES["full"]
+    keys = [config_hash(c) for c in cfg.generator_configs()]
+    assert len(set(keys)) == len(cfg.seeds) and {c.model for c in cfg.generator_configs()} == {"gnn"}
+    assert set(keys) <= {config_hash(c) for c in baselines.PROFILES["full"].train_configs()}
+    assert set(keys) <= {config_hash(c) for c in study.training_configs(cfg)}
 
 
 def test_projected_first_layer_is_the_layer_on_the_concatenation():

@@ -36,3 +36,31 @@ def test_plan_counts_runs_and_cached_runs_per_notebook(tmp_path):
     rows = report_plan.plan(["00_the_task", "01_baselines"], "smoke", RunCache(tmp_path / "runs"))
     assert [r["notebook"] for r in rows] == ["00_the_task", "01_baselines"]
     assert rows[0]["runs"] == 0 and rows[1]["runs"] > 0 and rows[1]["cached"] == 0
+
+
+def test_a_notebook_is_cold_with_only_the_runs_an_earlier_notebook_trains_first_cached(tmp_path):
+    """04 reads 01's generators: measuring 04 alone with them cached (as in a whole report) is a
+    cold measurement; any run 04 trains first being cached is not."""
+    from lib.experiments.notebooks import training_configs
+    from lib.runs import RunCache
+
+    key = lambda c: c.key + type(c).__name__  # noqa: E731
+    shared = report_plan.shared_with_earlier("04_energy_landscapes", "full")
+    configs = training_configs("04_energy_landscapes", "full")
+    assert len(shared) == 3 and shared <= {key(c) for c in training_configs("01_baselines", "full")}
+    assert report_plan.shared_with_earlier("01_baselines", "full") == set()
+    cache = RunCache(tmp_path / "runs")
+
+    def cached(config):  # a stand-in for a trained run: what the plan reads of one
+        path = cache.path_for(config)
+        path.mkdir(parents=True)
+        (path / "config.json").write_text(json.dumps({"label": config.label}))
+        (path / "metrics.json").write_text(json.dumps({"train_seconds": 1.0}))
+    for c in configs:
+        if key(c) in shared:
+            cached(c)
+    rows = report_plan.plan(["04_energy_landscapes"], "full", cache)
+    assert rows[0]["shared"] == rows[0]["cached"] == 3 and rows[0]["own_cached"] == 0
+    assert report_plan.cache_state(rows) == "cold"
+    cached(next(c for c in configs if key(c) not in shared))
+    assert report_plan.cache_state(report_plan.plan(["04_energy_landscapes"], "full", cache)) == "partly cached"

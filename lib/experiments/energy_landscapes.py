@@ -23,6 +23,7 @@ from ..statistics import mean_ci
 from ..sweep import cached_map, run_sweep
 from ..widgets import SearchExplorer
 from . import preset_grid
+from .baselines import BaselinesConfig
 
 METHOD_PRESETS = {"irem": "energy_irem", "contrastive": "energy_contrastive", "denoise": "energy_denoise",
                   "residual": "energy_residual"}
@@ -39,7 +40,7 @@ class EnergyStudyConfig:
     splits: tuple[str, ...] = ("test_16", "test_64", "maze_64")  # evaluation splits (test_128 in PROFILE=long)
     graphs: int = 256  # graphs per split, the same ones for every measure (validation included)
     auc_splits: tuple[str, ...] = ("test_16", "test_64")  # splits for calibration (test_128 in PROFILE=long)
-    hard_generator: str = "gnn_max"  # preset whose own outputs are the hard negatives (trained in 01)
+    hard_generator: str = "gnn_max"  # preset whose own outputs are the hard negatives (01's runs of it)
     stop_steps: int = 10  # search budget behind the search-stop negatives (the inner steps of training)
     workers: int | None = None  # training processes (None: one per core)
     device: str = "auto"  # "auto", "cpu" or "cuda"
@@ -47,6 +48,10 @@ class EnergyStudyConfig:
     def train_configs(self):
         return preset_grid([METHOD_PRESETS[m] for m in self.methods], self.seeds, self.steps, self.train_graphs, evals=4,
                            own_data=self.own_data)
+
+    def generator_configs(self):
+        """The runs of ``hard_generator`` that notebook 01 trains, one per seed: the same cached runs."""
+        return BaselinesConfig(models=(self.hard_generator,), seeds=self.seeds).train_configs()
 
 
 PROFILES = {
@@ -61,8 +66,8 @@ PROFILES = {
 
 
 def training_configs(cfg) -> list:
-    """Every run this notebook trains under ``cfg`` (for the report runner's plan)."""
-    return cfg.train_configs()
+    """Every run this notebook trains under ``cfg`` (for the report runner's plan), 01's generators included."""
+    return cfg.train_configs() + cfg.generator_configs()
 
 
 def train_all(cfg: EnergyStudyConfig) -> list:

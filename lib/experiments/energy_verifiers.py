@@ -13,7 +13,6 @@ from ..batching import collate
 from ..energy.candidates import corrupt, decode, target_candidate
 from ..metrics import evaluate_predictions
 from ..oracle import verify
-from ..presets import preset
 from ..runs import evaluation_key
 from ..samplers import sample_split
 from ..sweep import cached_map, run_sweep
@@ -123,9 +122,8 @@ def hard_negatives(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
     accepts at a threshold set on the validation split (the 95th percentile of the truths'
     energies there, so 5% of correct answers would be refused). Cached; missing cells computed
     in parallel."""
-    generators = {s: run_sweep([preset(cfg.hard_generator, seed=s)], workers=1, device=cfg.device,
-                               desc="hard-negative generator", progress=False)[0]
-                  for s in dict.fromkeys(r.config.seed for r in runs)}
+    generators = {run.config.seed: run for run in run_sweep(cfg.generator_configs(), workers=cfg.workers,
+                                                             device=cfg.device, desc="hard-negative generators")}
     mistakes = cached_map(_cached_hard_scores, [(run, generators[run.config.seed], split, cfg.graphs)
                                                 for run in runs for split in ("val", *cfg.auc_splits)],
                           cfg.workers, "energy models: the generator's mistakes")
