@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from .experiments.notebooks import NOTEBOOK_EXPERIMENTS, in_report, training_configs
+from .experiments.notebooks import NOTEBOOK_EXPERIMENTS, config_key, in_report, training_configs
 from .paths import ROOT
 from .runs import RunCache, atomic_write_json
 
@@ -31,16 +31,12 @@ def _train_seconds_by_label(cache: RunCache) -> dict[str, float]:
     return {k: sum(v) / len(v) for k, v in seen.items()}
 
 
-def _key(config) -> str:
-    return config.key + type(config).__name__
-
-
 def shared_with_earlier(stem: str, profile: str) -> set[str]:
     """Keys of the runs notebook ``stem`` shares with an earlier notebook of the ``profile`` report,
     which trains them first (04 reads 01's generators, 05 03's)."""
-    earlier = {_key(c) for s in NOTEBOOK_EXPERIMENTS if s < stem and in_report(s, profile)
+    earlier = {config_key(c) for s in NOTEBOOK_EXPERIMENTS if s < stem and in_report(s, profile)
                for c in training_configs(s, profile)}
-    return {_key(c) for c in training_configs(stem, profile)} & earlier
+    return {config_key(c) for c in training_configs(stem, profile)} & earlier
 
 
 def plan(stems: list[str], profile: str, cache: RunCache | None = None) -> list[dict]:
@@ -58,8 +54,8 @@ def plan(stems: list[str], profile: str, cache: RunCache | None = None) -> list[
         known = [seconds[c.label] for c in missing if c.label in seconds]
         shared = shared_with_earlier(stem, profile)
         rows.append({"notebook": stem, "runs": len(configs), "cached": len(configs) - len(missing),
-                     "shared": sum(_key(c) in shared for c in configs),
-                     "own_cached": sum(_key(c) not in shared and cache.exists(c) for c in configs),
+                     "shared": sum(config_key(c) in shared for c in configs),
+                     "own_cached": sum(config_key(c) not in shared and cache.exists(c) for c in configs),
                      "estimate_s": sum(known), "unknown": len(missing) - len(known),
                      "recorded_cold_s": recorded.get(stem) if profile == "full" else None})
     return rows
@@ -141,7 +137,9 @@ def timing_markdown(data: dict | None = None) -> str:
     cold, cached = data.get("notebooks", {}), data.get("cached_rerun", {}).get("notebooks", {})
     slowest = data.get("slowest_cells", {})
     lines = [f"Measured by `python -m lib report --record-timing` on {data.get('cores', '?')} cores "
-             "(cold: an empty run cache; cached: every run and evaluation already cached).", "",
+             "(cold: none of the runs a notebook trains first cached; cached: every run and evaluation "
+             "already cached).",
+             "",
              "| notebook | cold | cached rerun | slowest cell (cold) |", "|---|---|---|---|"]
     for stem in sorted(set(cold) | set(cached)):
         cell = (slowest.get(stem) or [{}])[0]

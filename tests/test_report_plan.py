@@ -41,10 +41,9 @@ def test_plan_counts_runs_and_cached_runs_per_notebook(tmp_path):
 def test_a_notebook_is_cold_with_only_the_runs_an_earlier_notebook_trains_first_cached(tmp_path):
     """04 reads 01's generators: measuring 04 alone with them cached (as in a whole report) is a
     cold measurement; any run 04 trains first being cached is not."""
+    from lib.experiments.notebooks import config_key as key
     from lib.experiments.notebooks import training_configs
     from lib.runs import RunCache
-
-    key = lambda c: c.key + type(c).__name__  # noqa: E731
     shared = report_plan.shared_with_earlier("04_energy_landscapes", "full")
     configs = training_configs("04_energy_landscapes", "full")
     assert len(shared) == 3 and shared <= {key(c) for c in training_configs("01_baselines", "full")}

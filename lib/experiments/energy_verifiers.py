@@ -123,7 +123,7 @@ def hard_negatives(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
     energies there, so 5% of correct answers would be refused). Cached; missing cells computed
     in parallel."""
     generators = {run.config.seed: run for run in run_sweep(cfg.generator_configs(), workers=cfg.workers,
-                                                             device=cfg.device, desc="hard-negative generators")}
+                                                             device=cfg.device, progress=False)}  # 01 trained them
     mistakes = cached_map(_cached_hard_scores, [(run, generators[run.config.seed], split, cfg.graphs)
                                                 for run in runs for split in ("val", *cfg.auc_splits)],
                           cfg.workers, "energy models: the generator's mistakes")

@@ -55,7 +55,13 @@ def training_configs(stem: str, profile: str) -> list:
         if hasattr(module, "training_configs"):
             overrides = NOTEBOOK_OVERRIDES.get(stem, {}).get(module, {})
             configs += module.training_configs(config_for(module.PROFILES, profile, **overrides))
-    return list({c.key + type(c).__name__: c for c in configs}.values())
+    return list({config_key(c): c for c in configs}.values())
 
 
-__all__ = ["NOTEBOOK_EXPERIMENTS", "NOTEBOOK_OVERRIDES", "LONG_ONLY", "check_profile", "in_report", "training_configs"]
+def config_key(config) -> str:
+    """A training config's identity across config kinds (graph, sequence, energy, verifier runs)."""
+    return config.key + type(config).__name__
+
+
+__all__ = ["NOTEBOOK_EXPERIMENTS", "NOTEBOOK_OVERRIDES", "LONG_ONLY", "check_profile", "config_key", "in_report",
+           "training_configs"]
