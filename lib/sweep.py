@@ -107,30 +107,35 @@ def _call_single_thread(fn: Callable, args: tuple):
 
 
 def parallel_map(fn: Callable, tasks: Sequence[tuple], workers: int | None = None, desc: str = "evaluations",
-                 progress: bool = True) -> list:
+                 progress: bool = True, first: Callable | None = None) -> list:
     """``[fn(*task) for task in tasks]``, in that order, over a spawned process pool with one torch
     thread per worker (``workers=1``: in this process, also single-threaded, so results do not
     depend on the worker count). ``fn`` must be importable (module level), and its tasks
-    picklable; for evaluations that cache their own results, so a stopped map resumes."""
+    picklable; for evaluations that cache their own results, so a stopped map resumes.
+    ``first`` (task -> number) starts the tasks with the largest numbers first, so that the
+    workers finish together; the results come back in the tasks' order all the same."""
     tasks = list(tasks)
     if not tasks:
         return []
     workers = default_workers() if workers is None else workers
+    order = sorted(range(len(tasks)), key=lambda i: -first(tasks[i])) if first else list(range(len(tasks)))
     bar = progress_bar(total=len(tasks), desc=desc, disable=not progress, unit="task", smoothing=0.0)
     out: list = [None] * len(tasks)
     try:
-        for i, value in _completed(_call_single_thread, [(fn, task) for task in tasks], workers):
-            out[i] = value
+        for j, value in _completed(_call_single_thread, [(fn, tasks[i]) for i in order], workers):
+            out[order[j]] = value
             bar.update(1)
     finally:
         bar.close()
     return out
 
 
-def cached_map(fn: Callable, tasks: Sequence[tuple], workers: int | None = None, desc: str = "evaluations") -> list:
+def cached_map(fn: Callable, tasks: Sequence[tuple], workers: int | None = None, desc: str = "evaluations",
+               first: Callable | None = None) -> list:
     """``[fn(*task) for task in tasks]`` for an ``fn`` that caches its results in the run cache
     (`Run.cached_evaluations`): the tasks already cached are read here, inside `cache_only`;
-    the rest go to `parallel_map`, so a stopped pass resumes and a cached one starts no process."""
+    the rest go to `parallel_map` (``first``: its order of work), so a stopped pass resumes and a
+    cached one starts no process."""
     from .runs import NotCached, cache_only
     tasks = list(tasks)
     out: list = [None] * len(tasks)
@@ -141,15 +146,19 @@ def cached_map(fn: Callable, tasks: Sequence[tuple], workers: int | None = None,
                 out[i] = fn(*task)
             except NotCached:
                 missing.append(i)
-    for i, value in zip(missing, parallel_map(fn, [tasks[i] for i in missing], workers=workers, desc=desc)):
+    for i, value in zip(missing, parallel_map(fn, [tasks[i] for i in missing], workers=workers, desc=desc,
+                                              first=first)):
         out[i] = value
     return out
 
 
 def evaluate_many(requests: Sequence[tuple], workers: int | None = None, desc: str = "evaluations",
-                  method: str = "evaluate") -> list:
-    """``[run.<method>(*args, **kwargs) for run, args, kwargs in requests]`` through `cached_map`."""
-    return cached_map(_call_method, [(run, method, args, kwargs) for run, args, kwargs in requests], workers, desc)
+                  method: str = "evaluate", first: Callable | None = None) -> list:
+    """``[run.<method>(*args, **kwargs) for run, args, kwargs in requests]`` through `cached_map`
+    (``first``: request -> number, the largest started first)."""
+    tasks = [(run, method, args, kwargs) for run, args, kwargs in requests]
+    return cached_map(_call_method, tasks, workers, desc,
+                      first=(lambda task: first((task[0], task[2], task[3]))) if first else None)
 
 
 def evaluate_curves(curves: Sequence[tuple], workers: int | None = None, desc: str = "iteration curves",

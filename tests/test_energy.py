@@ -221,3 +221,12 @@ def test_chosen_budget_table_puts_each_method_at_its_validation_budget_beside_th
     assert pointer.iloc[0, 0] == "80.0 ± 0.0" and pointer.iloc[2, 0] == "50.0"
     exact = chosen_budget_table(acc, val, cuts)
     assert exact.iloc[0, 0].startswith("40.0 [") and exact.iloc[2, 0].startswith("10.0 [")
+
+
+def test_the_sweeps_order_names_every_model_they_train():
+    """01 and 04 start their slowest runs first; a model missing from that order would start last."""
+    from lib.experiments import baselines
+    from lib.experiments import energy_landscapes as study
+
+    assert set(baselines.SLOWEST_FIRST) == set(baselines.PROFILES["full"].models)
+    assert set(study.SLOWEST_FIRST) == set(study.PROFILES["full"].methods) == set(study.METHOD_PRESETS)

@@ -112,6 +112,15 @@ def test_parallel_map_keeps_the_order_of_its_tasks_with_one_or_two_workers():
     assert parallel_map(operator.add, tasks, workers=2, progress=False) == [11 * i for i in range(5)]
 
 
+def test_parallel_map_starts_the_largest_tasks_first_and_answers_in_the_tasks_order():
+    from lib.sweep import parallel_map
+    started = []
+    tasks = [(i,) for i in (3, 9, 1, 7)]
+    out = parallel_map(lambda i: started.append(i) or -i, tasks, workers=1, progress=False, first=lambda t: t[0])
+    assert started == [9, 7, 3, 1] and out == [-3, -9, -1, -7]
+    assert parallel_map(abs, [(-3,), (-9,), (-1,)], workers=2, progress=False, first=lambda t: -t[0]) == [3, 9, 1]
+
+
 class _CountingRun:
     """A stand-in run whose evaluations go through `Run.cached_evaluations`' cache-only check."""
 

@@ -19,7 +19,7 @@ from ..published import CLRS_DIJKSTRA_N64
 from ..samplers import SPLITS, sample_split
 from ..solvers import shortcut_metrics
 from ..statistics import mean_ci
-from ..sweep import evaluate_many, run_sweep
+from ..sweep import evaluate_many, longest_first, run_sweep
 from . import preset_grid
 
 ER_SPLITS = ("test_16", "test_32", "test_64", "test_128")
@@ -34,6 +34,11 @@ LARGE_N = 800  # from this many nodes a split is evaluated on `large_eval_graphs
 def split_size(split: str) -> int:
     """The largest n a named split draws."""
     return max(SPLITS[split].sizes)
+
+
+#: The presets by their training time on 2 CPU cores, the slowest first: a sweep starts them in this
+#: order, so that its two workers finish together.
+SLOWEST_FIRST = ("gnn_min", "gnn_max", "gnn_sum", "transformer_masked", "transformer", "mlp")
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,8 @@ def training_configs(cfg) -> list:
 
 def train_all(cfg: BaselinesConfig) -> list[Run]:
     """Every model × seed, through the run cache (parallel over processes)."""
-    return run_sweep(cfg.train_configs(), workers=cfg.workers, device=cfg.device, desc="baselines")
+    return run_sweep(cfg.train_configs(), workers=cfg.workers, device=cfg.device, desc="baselines",
+                     first=longest_first(SLOWEST_FIRST))
 
 
 def fits(run: Run, split: str) -> bool:
@@ -83,12 +89,18 @@ def fits(run: Run, split: str) -> bool:
     return max_n is None or split_size(split) <= max_n
 
 
+def _nodes_evaluated(request) -> int:
+    """An evaluation request's graphs times their largest size: the larger ones start first."""
+    _, (split, num), _ = request
+    return num * split_size(split)
+
+
 def evaluate_all(runs: list[Run], cfg: BaselinesConfig) -> pd.DataFrame:
     """Long table: one row per (model, seed, split) with pointer accuracy, exact match and the
     number of graphs, over `cfg.splits` and `cfg.depth_splits` (cached; missing ones in parallel)."""
     cells = [(run, split) for run in runs for split in (*cfg.splits, *cfg.depth_splits) if fits(run, split)]
     metrics = evaluate_many([(run, (split, cfg.graphs_for(split)), {"device": cfg.device}) for run, split in cells],
-                            cfg.workers, "baselines: evaluations")
+                            cfg.workers, "baselines: evaluations", first=_nodes_evaluated)
     return pd.DataFrame([{"model": run.config.label, "seed": run.config.seed, "split": split,
                           "pointer_accuracy": m["pointer_accuracy"], "exact_match": m["exact_match"],
                           "graphs": m["num_graphs"]} for (run, split), m in zip(cells, metrics)])
