@@ -237,10 +237,10 @@ def claim_results(runs: dict, cfg: DecisiveConfig, cache: RunCache | None = None
 
 def _frame(cells: list[dict], runs: dict, cfg: DecisiveConfig, cache: RunCache) -> pd.DataFrame:
     """The cells' results as one frame, the missing ones evaluated first, in parallel."""
-    missing = sorted((c for c in cells if not cache.result_path(c["key"]).exists()),
-                     key=lambda c: -max(SPLITS[c["split"]].sizes) * c["n"])
+    missing = [c for c in cells if not cache.result_path(c["key"]).exists()]
     parallel_map(_compute_cell, [(c, _own_runs(runs, c["prior"], c["seed"]), str(cache.root)) for c in missing],
-                 workers=cfg.workers, desc="decisive experiment: evaluations")
+                 workers=cfg.workers, desc="decisive experiment: evaluations",
+                 first=lambda task: max(SPLITS[task[0]["split"]].sizes) * task[0]["n"])  # the largest first
     rows = []
     for c in cells:
         r = cache.cached_result(c["key"], lambda key=c["key"]: _raise_missing(key))
@@ -265,7 +265,7 @@ def cached_cells(fn, cells: list[tuple], keys: list[str], cache: RunCache, worke
     computed in parallel, ``fn(*cell, cache root)`` writing the result under its key (those for which
     ``first(cell)`` holds, the slow ones, started first, so that the workers finish together)."""
     todo = [(*c, str(cache.root)) for c, k in zip(cells, keys) if not cache.result_path(k).exists()]
-    parallel_map(fn, sorted(todo, key=lambda c: not first(c)) if first else todo, workers=workers, desc=desc)
+    parallel_map(fn, todo, workers=workers, desc=desc, first=first)
     return [cache.cached_result(k, lambda k=k: _raise_missing(k)) for k in keys]
 
 

@@ -17,13 +17,13 @@ from ..findings import findings_row, pct_wilson
 from ..metrics import evaluate_predictions
 from ..presets import ROUTES
 from ..runs import evaluation_key
-from ..samplers import SPLITS, sample_split
+from ..samplers import sample_split
 from ..solvers import shortcut_metrics
 from ..statistics import mean_ci
 from ..sweep import cached_map, longest_first, run_sweep
 from ..widgets import SearchExplorer
 from . import preset_grid
-from .baselines import BaselinesConfig
+from .baselines import BaselinesConfig, split_size
 
 METHOD_PRESETS = {"irem": "energy_irem", "contrastive": "energy_contrastive", "denoise": "energy_denoise",
                   "residual": "energy_residual"}
@@ -83,7 +83,7 @@ def accuracy_vs_steps(runs, cfg: EnergyStudyConfig) -> pd.DataFrame:
     with the number of graphs behind each."""
     cells = [(run, split, cfg.graphs, cfg.search_steps, cfg.stop_steps) for run in runs for split in cfg.splits]
     found = cached_map(search_cell, cells, cfg.workers, "energy models: search budgets",
-                       first=lambda cell: cell[2] * max(SPLITS[cell[1]].sizes))  # the larger graphs first
+                       first=lambda cell: cell[2] * split_size(cell[1]))  # the larger graphs first
     rows = []
     for (run, split, num, *_), cell in zip(cells, found):
         for k, m in zip(cell["budgets"], cell["metrics"]):
